@@ -1,0 +1,28 @@
+/* hubs.h: SignalR hubs for GLib
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define __HUBS_INSIDE__
+
+#include "hubs-version.h"
+#include "hubs-version-macros.h"
+#include "hubs-types.h"
+#include "hubs-enums.h"
+#include "hubs-error.h"
+#include "hubs-user.h"
+#include "hubs-http-context.h"
+#include "hubs-http-connection.h"
+#include "hubs-hub-options.h"
+#include "hubs-hub.h"
+#include "hubs-invocation.h"
+#include "hubs-caller-context.h"
+#include "hubs-client-proxy.h"
+#include "hubs-hub-clients.h"
+#include "hubs-group-manager.h"
+#include "hubs-hub-context.h"
+#include "hubs-server.h"
+
+#undef __HUBS_INSIDE__
