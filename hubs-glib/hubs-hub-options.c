@@ -1,3 +1,619 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubs-hub-options.c: how a hub is served
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
-typedef int hubs_placeholder_;
+#include "hubs-hub-options.h"
+#include "hubs-enums.h"
+
+#define DEFAULT_TRANSPORTS HUBS_TRANSPORT_ALL
+#define DEFAULT_KEEP_ALIVE_INTERVAL_MS 15000
+#define DEFAULT_CLIENT_TIMEOUT_INTERVAL_MS 30000
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 15000
+#define DEFAULT_MAXIMUM_RECEIVE_MESSAGE_SIZE 32768
+
+/**
+ * HubsHubOptions:
+ *
+ * The settings of a hub (or of a raw connection endpoint) on its path:
+ * which transports it offers, its timers, its message size limit, whether it
+ * shows errors in detail and whether it admits anonymous users.
+ *
+ * They are what ASP.NET Core sets with `AddSignalR (o => …)` /
+ * `AddHubOptions<THub>` (`HubOptions`), with `MapHub<THub> (path, o => …)`
+ * (`HttpConnectionDispatcherOptions`) and with `[Authorize]`, and they start
+ * with the same defaults.
+ *
+ * The server copies the options when a hub is mapped: changing them
+ * afterwards does not change the hub already mapped, and one options object
+ * can serve to map several hubs.
+ *
+ * ```c
+ * g_autoptr (HubsHubOptions) options = hubs_hub_options_new ();
+ *
+ * hubs_hub_options_set_transports (options, HUBS_TRANSPORT_WEB_SOCKETS |
+ *                                           HUBS_TRANSPORT_LONG_POLLING);
+ * hubs_hub_options_set_keep_alive_interval (options, 10000);
+ * hubs_hub_options_set_client_timeout_interval (options, 20000);
+ * hubs_hub_options_set_require_authentication (options, TRUE);
+ *
+ * hubs_server_map_hub (server, "/chat", CHAT_TYPE_HUB, options);
+ * ```
+ *
+ * Since: 0.1
+ */
+
+struct _HubsHubOptions
+{
+  GObject parent_instance;
+
+  HubsTransportType transports;
+  guint keep_alive_interval;
+  guint client_timeout_interval;
+  guint handshake_timeout;
+  gsize maximum_receive_message_size;
+  guint detailed_errors : 1;
+  guint require_authentication : 1;
+};
+
+G_DEFINE_FINAL_TYPE (HubsHubOptions, hubs_hub_options, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_TRANSPORTS,
+  PROP_DETAILED_ERRORS,
+  PROP_KEEP_ALIVE_INTERVAL,
+  PROP_CLIENT_TIMEOUT_INTERVAL,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE,
+  PROP_REQUIRE_AUTHENTICATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+hubs_hub_options_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  HubsHubOptions *self = HUBS_HUB_OPTIONS (object);
+
+  switch (prop_id)
+    {
+    case PROP_TRANSPORTS:
+      g_value_set_flags (value, self->transports);
+      break;
+
+    case PROP_DETAILED_ERRORS:
+      g_value_set_boolean (value, self->detailed_errors);
+      break;
+
+    case PROP_KEEP_ALIVE_INTERVAL:
+      g_value_set_uint (value, self->keep_alive_interval);
+      break;
+
+    case PROP_CLIENT_TIMEOUT_INTERVAL:
+      g_value_set_uint (value, self->client_timeout_interval);
+      break;
+
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
+
+    case PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE:
+      g_value_set_uint64 (value, self->maximum_receive_message_size);
+      break;
+
+    case PROP_REQUIRE_AUTHENTICATION:
+      g_value_set_boolean (value, self->require_authentication);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hubs_hub_options_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  HubsHubOptions *self = HUBS_HUB_OPTIONS (object);
+
+  switch (prop_id)
+    {
+    case PROP_TRANSPORTS:
+      hubs_hub_options_set_transports (self, g_value_get_flags (value));
+      break;
+
+    case PROP_DETAILED_ERRORS:
+      hubs_hub_options_set_detailed_errors (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_KEEP_ALIVE_INTERVAL:
+      hubs_hub_options_set_keep_alive_interval (self, g_value_get_uint (value));
+      break;
+
+    case PROP_CLIENT_TIMEOUT_INTERVAL:
+      hubs_hub_options_set_client_timeout_interval (self, g_value_get_uint (value));
+      break;
+
+    case PROP_HANDSHAKE_TIMEOUT:
+      hubs_hub_options_set_handshake_timeout (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE:
+      /* The pspec's maximum is G_MAXSIZE, so this does not truncate. */
+      hubs_hub_options_set_maximum_receive_message_size (self, (gsize) g_value_get_uint64 (value));
+      break;
+
+    case PROP_REQUIRE_AUTHENTICATION:
+      hubs_hub_options_set_require_authentication (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hubs_hub_options_class_init (HubsHubOptionsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = hubs_hub_options_get_property;
+  object_class->set_property = hubs_hub_options_set_property;
+
+  /**
+   * HubsHubOptions:transports: (getter get_transports) (setter set_transports)
+   *
+   * The transports the hub offers in negotiate and accepts.
+   *
+   * Default: `HUBS_TRANSPORT_ALL`, that is WebSockets, Server-Sent Events and
+   * Long Polling, as ASP.NET Core's `HttpConnectionDispatcherOptions.Transports`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_TRANSPORTS] =
+    g_param_spec_flags ("transports", NULL, NULL,
+                        HUBS_TYPE_TRANSPORT_TYPE,
+                        DEFAULT_TRANSPORTS,
+                        G_PARAM_READWRITE |
+                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:detailed-errors: (getter get_detailed_errors) (setter set_detailed_errors)
+   *
+   * Whether the client sees the message of any error that ends an
+   * invocation or the connection. When it is off, the client sees the message
+   * of [error@Hubs.HubError] errors only and SignalR's generic message for
+   * the others, which may hold details a client should not learn.
+   *
+   * Default: %FALSE, as ASP.NET Core's `HubOptions.EnableDetailedErrors`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_DETAILED_ERRORS] =
+    g_param_spec_boolean ("detailed-errors", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE |
+                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:keep-alive-interval: (getter get_keep_alive_interval) (setter set_keep_alive_interval)
+   *
+   * How long, in milliseconds, the server waits without sending anything to
+   * a client before it sends a ping to keep the connection open.
+   *
+   * Default: 15000 (15 seconds), as ASP.NET Core's
+   * `HubOptions.KeepAliveInterval`. Clients' server timeout should be about
+   * twice this value.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_KEEP_ALIVE_INTERVAL] =
+    g_param_spec_uint ("keep-alive-interval", NULL, NULL,
+                       1, G_MAXUINT, DEFAULT_KEEP_ALIVE_INTERVAL_MS,
+                       G_PARAM_READWRITE |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:client-timeout-interval: (getter get_client_timeout_interval) (setter set_client_timeout_interval)
+   *
+   * How long, in milliseconds, the server waits without receiving anything
+   * from a client (not even a ping) before it considers the client gone and
+   * closes the connection.
+   *
+   * Default: 30000 (30 seconds), as ASP.NET Core's
+   * `HubOptions.ClientTimeoutInterval`; it should be about twice the clients'
+   * keep-alive interval.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CLIENT_TIMEOUT_INTERVAL] =
+    g_param_spec_uint ("client-timeout-interval", NULL, NULL,
+                       1, G_MAXUINT, DEFAULT_CLIENT_TIMEOUT_INTERVAL_MS,
+                       G_PARAM_READWRITE |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:handshake-timeout: (getter get_handshake_timeout) (setter set_handshake_timeout)
+   *
+   * How long, in milliseconds, a new connection has to complete the hub
+   * protocol handshake before the server closes it.
+   *
+   * Default: 15000 (15 seconds), as ASP.NET Core's `HubOptions.HandshakeTimeout`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL,
+                       1, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
+                       G_PARAM_READWRITE |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:maximum-receive-message-size: (getter get_maximum_receive_message_size) (setter set_maximum_receive_message_size)
+   *
+   * The largest message, in bytes, the server accepts from a client; a
+   * larger one ends the connection with an error.
+   *
+   * 0 means no limit. That is dangerous: any client can then make the server
+   * buffer as much memory as it likes, so use it only with clients you trust.
+   *
+   * Default: 32768 (32 KiB), as ASP.NET Core's
+   * `HubOptions.MaximumReceiveMessageSize` (where `null` means no limit).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE] =
+    g_param_spec_uint64 ("maximum-receive-message-size", NULL, NULL,
+                         0, G_MAXSIZE, DEFAULT_MAXIMUM_RECEIVE_MESSAGE_SIZE,
+                         G_PARAM_READWRITE |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:require-authentication: (getter get_require_authentication) (setter set_require_authentication)
+   *
+   * Whether every request of the hub (negotiate and transport) must come
+   * from an authenticated user ([method@Hubs.User.is_authenticated]); the
+   * others are answered `401 Unauthorized`.
+   *
+   * Default: %FALSE. ASP.NET Core does this with `[Authorize]` on the hub
+   * class (or `RequireAuthorization()` on its endpoint).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_REQUIRE_AUTHENTICATION] =
+    g_param_spec_boolean ("require-authentication", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE |
+                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+hubs_hub_options_init (HubsHubOptions *self)
+{
+  self->transports = DEFAULT_TRANSPORTS;
+  self->keep_alive_interval = DEFAULT_KEEP_ALIVE_INTERVAL_MS;
+  self->client_timeout_interval = DEFAULT_CLIENT_TIMEOUT_INTERVAL_MS;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  self->maximum_receive_message_size = DEFAULT_MAXIMUM_RECEIVE_MESSAGE_SIZE;
+  self->detailed_errors = FALSE;
+  self->require_authentication = FALSE;
+}
+
+/**
+ * hubs_hub_options_new:
+ *
+ * Creates options with ASP.NET Core SignalR's defaults.
+ *
+ * Returns: (transfer full): new options
+ *
+ * Since: 0.1
+ */
+HubsHubOptions *
+hubs_hub_options_new (void)
+{
+  return g_object_new (HUBS_TYPE_HUB_OPTIONS, NULL);
+}
+
+/**
+ * hubs_hub_options_get_transports: (get-property transports)
+ * @self: hub options
+ *
+ * Gets the transports the hub offers.
+ *
+ * Returns: the transports
+ *
+ * Since: 0.1
+ */
+HubsTransportType
+hubs_hub_options_get_transports (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), HUBS_TRANSPORT_NONE);
+
+  return self->transports;
+}
+
+/**
+ * hubs_hub_options_set_transports: (set-property transports)
+ * @self: hub options
+ * @transports: the transports to offer
+ *
+ * Sets the transports the hub offers. See
+ * [property@Hubs.HubOptions:transports].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_transports (HubsHubOptions    *self,
+                                 HubsTransportType  transports)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail ((transports & ~HUBS_TRANSPORT_ALL) == 0);
+
+  if (self->transports == transports)
+    return;
+
+  self->transports = transports;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRANSPORTS]);
+}
+
+/**
+ * hubs_hub_options_get_detailed_errors: (get-property detailed-errors)
+ * @self: hub options
+ *
+ * Gets whether clients see the messages of all errors.
+ *
+ * Returns: %TRUE if errors are detailed
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_hub_options_get_detailed_errors (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), FALSE);
+
+  return self->detailed_errors;
+}
+
+/**
+ * hubs_hub_options_set_detailed_errors: (set-property detailed-errors)
+ * @self: hub options
+ * @detailed_errors: whether clients see the messages of all errors
+ *
+ * Sets whether clients see the messages of all errors. See
+ * [property@Hubs.HubOptions:detailed-errors].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_detailed_errors (HubsHubOptions *self,
+                                      gboolean        detailed_errors)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  detailed_errors = !!detailed_errors;
+  if (self->detailed_errors == (guint) detailed_errors)
+    return;
+
+  self->detailed_errors = detailed_errors;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DETAILED_ERRORS]);
+}
+
+/**
+ * hubs_hub_options_get_keep_alive_interval: (get-property keep-alive-interval)
+ * @self: hub options
+ *
+ * Gets the keep-alive interval.
+ *
+ * Returns: the keep-alive interval, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_options_get_keep_alive_interval (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), 0);
+
+  return self->keep_alive_interval;
+}
+
+/**
+ * hubs_hub_options_set_keep_alive_interval: (set-property keep-alive-interval)
+ * @self: hub options
+ * @msec: the keep-alive interval, in milliseconds; not 0
+ *
+ * Sets how long the server stays silent before it pings a client. See
+ * [property@Hubs.HubOptions:keep-alive-interval].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_keep_alive_interval (HubsHubOptions *self,
+                                          guint           msec)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (msec > 0);
+
+  if (self->keep_alive_interval == msec)
+    return;
+
+  self->keep_alive_interval = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_ALIVE_INTERVAL]);
+}
+
+/**
+ * hubs_hub_options_get_client_timeout_interval: (get-property client-timeout-interval)
+ * @self: hub options
+ *
+ * Gets the client timeout.
+ *
+ * Returns: the client timeout, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_options_get_client_timeout_interval (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), 0);
+
+  return self->client_timeout_interval;
+}
+
+/**
+ * hubs_hub_options_set_client_timeout_interval: (set-property client-timeout-interval)
+ * @self: hub options
+ * @msec: the client timeout, in milliseconds; not 0
+ *
+ * Sets how long a client may stay silent before the server drops it. See
+ * [property@Hubs.HubOptions:client-timeout-interval].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_client_timeout_interval (HubsHubOptions *self,
+                                              guint           msec)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (msec > 0);
+
+  if (self->client_timeout_interval == msec)
+    return;
+
+  self->client_timeout_interval = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT_TIMEOUT_INTERVAL]);
+}
+
+/**
+ * hubs_hub_options_get_handshake_timeout: (get-property handshake-timeout)
+ * @self: hub options
+ *
+ * Gets the handshake timeout.
+ *
+ * Returns: the handshake timeout, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_options_get_handshake_timeout (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), 0);
+
+  return self->handshake_timeout;
+}
+
+/**
+ * hubs_hub_options_set_handshake_timeout: (set-property handshake-timeout)
+ * @self: hub options
+ * @msec: the handshake timeout, in milliseconds; not 0
+ *
+ * Sets how long a new connection has to complete the handshake. See
+ * [property@Hubs.HubOptions:handshake-timeout].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_handshake_timeout (HubsHubOptions *self,
+                                        guint           msec)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (msec > 0);
+
+  if (self->handshake_timeout == msec)
+    return;
+
+  self->handshake_timeout = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HANDSHAKE_TIMEOUT]);
+}
+
+/**
+ * hubs_hub_options_get_maximum_receive_message_size: (get-property maximum-receive-message-size)
+ * @self: hub options
+ *
+ * Gets the largest message the server accepts from a client.
+ *
+ * Returns: the limit, in bytes, or 0 for none
+ *
+ * Since: 0.1
+ */
+gsize
+hubs_hub_options_get_maximum_receive_message_size (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), 0);
+
+  return self->maximum_receive_message_size;
+}
+
+/**
+ * hubs_hub_options_set_maximum_receive_message_size: (set-property maximum-receive-message-size)
+ * @self: hub options
+ * @size: the limit, in bytes, or 0 for none (dangerous)
+ *
+ * Sets the largest message the server accepts from a client. See
+ * [property@Hubs.HubOptions:maximum-receive-message-size], and why no limit
+ * is dangerous.
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_maximum_receive_message_size (HubsHubOptions *self,
+                                                   gsize           size)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  if (self->maximum_receive_message_size == size)
+    return;
+
+  self->maximum_receive_message_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE]);
+}
+
+/**
+ * hubs_hub_options_get_require_authentication: (get-property require-authentication)
+ * @self: hub options
+ *
+ * Gets whether the hub admits authenticated users only.
+ *
+ * Returns: %TRUE if anonymous requests are refused
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_hub_options_get_require_authentication (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), FALSE);
+
+  return self->require_authentication;
+}
+
+/**
+ * hubs_hub_options_set_require_authentication: (set-property require-authentication)
+ * @self: hub options
+ * @require: whether to refuse anonymous requests
+ *
+ * Sets whether the hub admits authenticated users only. See
+ * [property@Hubs.HubOptions:require-authentication].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_require_authentication (HubsHubOptions *self,
+                                             gboolean        require)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  require = !!require;
+  if (self->require_authentication == (guint) require)
+    return;
+
+  self->require_authentication = require;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUIRE_AUTHENTICATION]);
+}
