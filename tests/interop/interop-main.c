@@ -1,0 +1,192 @@
+/* interop-main.c: hubs-interop-server, the program
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   hubs-interop-server --port N
+ *
+ * listens on 127.0.0.1:N (0: a free port), prints one line
+ * "Now listening on: http://127.0.0.1:PORT" and serves until SIGINT or
+ * SIGTERM, then closes every connection gracefully and exits 0.
+ */
+
+#include "interop-server.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+
+typedef struct
+{
+  InteropApp app;
+  GMainLoop *loop;
+  gboolean shutting_down;
+  int exit_status;
+} InteropMain;
+
+static void
+shutdown_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  InteropMain *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hubs_server_shutdown_finish (HUBS_SERVER (source), result, &error))
+    {
+      g_printerr ("Shutting down: %s\n", error->message);
+      self->exit_status = 1;
+    }
+
+  g_main_loop_quit (self->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  InteropMain *self = user_data;
+
+  if (!self->shutting_down)
+    {
+      self->shutting_down = TRUE;
+      hubs_server_shutdown_async (self->app.server, NULL, shutdown_done, self);
+    }
+  else
+    {
+      /* A second signal: stop waiting for the connections to close */
+      g_printerr ("Stopping without waiting for the connections to close\n");
+      self->exit_status = 1;
+      g_main_loop_quit (self->loop);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static HubsHubOptions *
+hub_options (gboolean          detailed_errors,
+             HubsTransportType transports)
+{
+  HubsHubOptions *options = hubs_hub_options_new ();
+
+  hubs_hub_options_set_detailed_errors (options, detailed_errors);
+  hubs_hub_options_set_transports (options, transports);
+
+  return options;
+}
+
+static gboolean
+map_hub (HubsServer      *server,
+         const char      *path,
+         GType            hub_type,
+         HubsHubOptions  *options,
+         HubsHubContext **context)
+{
+  HubsHubContext *mapped = hubs_server_map_hub (server, path, hub_type, options);
+
+  if (mapped == NULL)
+    {
+      g_printerr ("Cannot map %s on %s\n", g_type_name (hub_type), path);
+      return FALSE;
+    }
+
+  if (context != NULL)
+    *context = mapped;
+  return TRUE;
+}
+
+/* The endpoints of the contract. Issue: scale-out: --redis HOST:PORT will
+ * give every hub the Redis lifetime manager here. */
+static gboolean
+map_endpoints (InteropApp *app)
+{
+  HubsServer *server = app->server;
+  g_autoptr(HubsHubOptions) test_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
+  g_autoptr(HubsHubOptions) no_websockets_options =
+    hub_options (TRUE, HUBS_TRANSPORT_SERVER_SENT_EVENTS | HUBS_TRANSPORT_LONG_POLLING);
+  g_autoptr(HubsHubOptions) authorized_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
+  g_autoptr(HubsHubOptions) echo_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
+  g_autoptr(HubsHubOptions) feature_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
+
+  hubs_hub_options_set_require_authentication (authorized_options, TRUE);
+
+  if (!map_hub (server, "/testhub", INTEROP_TYPE_TEST_HUB, test_options, NULL) ||
+      !map_hub (server, "/testhub-nowebsockets", INTEROP_TYPE_TEST_HUB, no_websockets_options, NULL) ||
+      !map_hub (server, "/uncreatable", INTEROP_TYPE_UNCREATABLE_HUB, test_options, NULL) ||
+      !map_hub (server, "/authorizedhub", INTEROP_TYPE_AUTHORIZED_HUB, authorized_options, NULL) ||
+      !map_hub (server, "/featurehub", INTEROP_TYPE_FEATURE_HUB, feature_options, &app->feature_hub))
+    return FALSE;
+
+  hubs_server_map_connection_handler (server, "/echo", echo_options,
+                                      interop_echo_connection, NULL, NULL);
+
+  hubs_server_set_authentication_handler (server, interop_authenticate, app->jwt_key, NULL);
+  interop_routes_install (app);
+
+  return TRUE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int port = 0;
+  const GOptionEntry entries[] = {
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on this port of 127.0.0.1 (0: any free port)", "N" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) option_context = NULL;
+  g_autoptr(GError) error = NULL;
+  InteropMain self = { 0 };
+  guint sigint_id;
+  guint sigterm_id;
+
+  option_context = g_option_context_new ("- serve the hubs of the SignalR interop tests");
+  g_option_context_add_main_entries (option_context, entries, NULL);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("Unexpected argument ‘%s’\n", argv[1]);
+      return 2;
+    }
+  if (port < 0 || port > 65535)
+    {
+      g_printerr ("The port must be between 0 and 65535\n");
+      return 2;
+    }
+
+  /* A client that drops its connection must not end the server with it */
+  signal (SIGPIPE, SIG_IGN);
+
+  self.loop = g_main_loop_new (NULL, FALSE);
+  self.app.server = hubs_server_new ();
+  self.app.jwt_key = interop_jwt_key_new ();
+
+  if (!map_endpoints (&self.app))
+    return 1;
+
+  if (!hubs_server_listen_local (self.app.server, port, &error))
+    {
+      g_printerr ("Cannot listen on 127.0.0.1:%d: %s\n", port, error->message);
+      return 1;
+    }
+
+  /* Test runners wait for this exact line to learn the port */
+  printf ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (self.app.server));
+  fflush (stdout);
+
+  sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, &self);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &self);
+
+  g_main_loop_run (self.loop);
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  g_clear_object (&self.app.server);
+  g_clear_pointer (&self.app.jwt_key, interop_jwt_key_free);
+  g_main_loop_unref (self.loop);
+
+  return self.exit_status;
+}
