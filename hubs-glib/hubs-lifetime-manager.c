@@ -1,3 +1,468 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubs-lifetime-manager.c: connections, groups and users of a hub, and the
+ * in-memory implementation
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
-typedef int hubs_placeholder_;
+#include "hubs-lifetime-manager-private.h"
+
+#include "hubs-connection-context-private.h"
+
+/* Targets */
+
+HubsTarget *
+hubs_target_new (HubsTargetKind      kind,
+                 const char * const *names,
+                 const char * const *excluded)
+{
+  HubsTarget *target = g_new0 (HubsTarget, 1);
+
+  target->kind = kind;
+  target->names = g_strdupv ((char **) names);
+  target->excluded = g_strdupv ((char **) excluded);
+
+  return target;
+}
+
+void
+hubs_target_free (HubsTarget *target)
+{
+  g_strfreev (target->names);
+  g_strfreev (target->excluded);
+  g_free (target);
+}
+
+/* Serialised messages */
+
+struct _HubsSerializedMessage
+{
+  gatomicrefcount ref_count;
+  HubsHubMessage *message;
+  /* Few protocols exist: a short list beats a hash table. */
+  const HubsHubProtocol *protocols[4];
+  GBytes *bytes[4];
+};
+
+HubsSerializedMessage *
+hubs_serialized_message_new (HubsHubMessage *message)
+{
+  HubsSerializedMessage *self = g_new0 (HubsSerializedMessage, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->message = hubs_hub_message_ref (message);
+
+  return self;
+}
+
+HubsSerializedMessage *
+hubs_serialized_message_ref (HubsSerializedMessage *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+hubs_serialized_message_unref (HubsSerializedMessage *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->bytes); i++)
+    g_clear_pointer (&self->bytes[i], g_bytes_unref);
+  hubs_hub_message_unref (self->message);
+  g_free (self);
+}
+
+HubsHubMessage *
+hubs_serialized_message_get_message (HubsSerializedMessage *self)
+{
+  return self->message;
+}
+
+/* (transfer none) */
+GBytes *
+hubs_serialized_message_get_bytes (HubsSerializedMessage *self,
+                                   const HubsHubProtocol *protocol)
+{
+  GByteArray *out;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (self->protocols) && self->protocols[i] != NULL; i++)
+    if (self->protocols[i] == protocol)
+      return self->bytes[i];
+
+  g_assert (i < G_N_ELEMENTS (self->protocols));
+
+  out = g_byte_array_new ();
+  protocol->write_message (self->message, out);
+  self->protocols[i] = protocol;
+  self->bytes[i] = g_byte_array_free_to_bytes (out);
+
+  return self->bytes[i];
+}
+
+/* The abstract lifetime manager */
+
+G_DEFINE_ABSTRACT_TYPE (HubsLifetimeManager, hubs_lifetime_manager, G_TYPE_OBJECT)
+
+static void
+hubs_lifetime_manager_class_init (HubsLifetimeManagerClass *klass)
+{
+}
+
+static void
+hubs_lifetime_manager_init (HubsLifetimeManager *self)
+{
+}
+
+void
+hubs_lifetime_manager_on_connected (HubsLifetimeManager   *self,
+                                    HubsConnectionContext *connection)
+{
+  HUBS_LIFETIME_MANAGER_GET_CLASS (self)->on_connected (self, connection);
+}
+
+void
+hubs_lifetime_manager_on_disconnected (HubsLifetimeManager   *self,
+                                       HubsConnectionContext *connection)
+{
+  HUBS_LIFETIME_MANAGER_GET_CLASS (self)->on_disconnected (self, connection);
+}
+
+void
+hubs_lifetime_manager_send_async (HubsLifetimeManager   *self,
+                                  const HubsTarget      *target,
+                                  HubsSerializedMessage *message,
+                                  GCancellable          *cancellable,
+                                  GAsyncReadyCallback    callback,
+                                  gpointer               user_data)
+{
+  HUBS_LIFETIME_MANAGER_GET_CLASS (self)->send_async (self, target, message, cancellable, callback, user_data);
+}
+
+gboolean
+hubs_lifetime_manager_send_finish (HubsLifetimeManager  *self,
+                                   GAsyncResult         *result,
+                                   GError              **error)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->send_finish (self, result, error);
+}
+
+void
+hubs_lifetime_manager_group_async (HubsLifetimeManager *self,
+                                   const char          *connection_id,
+                                   const char          *group,
+                                   gboolean             add,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  HUBS_LIFETIME_MANAGER_GET_CLASS (self)->group_async (self, connection_id, group, add,
+                                                       cancellable, callback, user_data);
+}
+
+gboolean
+hubs_lifetime_manager_group_finish (HubsLifetimeManager  *self,
+                                    GAsyncResult         *result,
+                                    GError              **error)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->group_finish (self, result, error);
+}
+
+HubsConnectionContext *
+hubs_lifetime_manager_lookup_connection (HubsLifetimeManager *self,
+                                         const char          *connection_id)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->lookup_connection (self, connection_id);
+}
+
+guint
+hubs_lifetime_manager_get_n_connections (HubsLifetimeManager *self)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->get_n_connections (self);
+}
+
+GList *
+hubs_lifetime_manager_list_connections (HubsLifetimeManager *self)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->list_connections (self);
+}
+
+/* The in-memory lifetime manager */
+
+#define HUBS_TYPE_MEMORY_LIFETIME_MANAGER (hubs_memory_lifetime_manager_get_type ())
+G_DECLARE_FINAL_TYPE (HubsMemoryLifetimeManager, hubs_memory_lifetime_manager, HUBS, MEMORY_LIFETIME_MANAGER, HubsLifetimeManager)
+
+struct _HubsMemoryLifetimeManager
+{
+  HubsLifetimeManager parent_instance;
+
+  GHashTable *connections;      /* id → HubsConnectionContext */
+  GHashTable *groups;           /* group → set of ids */
+  GHashTable *memberships;      /* id → set of groups */
+};
+
+G_DEFINE_FINAL_TYPE (HubsMemoryLifetimeManager, hubs_memory_lifetime_manager, HUBS_TYPE_LIFETIME_MANAGER)
+
+static GHashTable *
+string_set_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+memory_on_connected (HubsLifetimeManager   *manager,
+                     HubsConnectionContext *connection)
+{
+  HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
+
+  g_hash_table_replace (self->connections,
+                        g_strdup (hubs_connection_context_get_connection_id (connection)),
+                        g_object_ref (connection));
+}
+
+static void
+memory_on_disconnected (HubsLifetimeManager   *manager,
+                        HubsConnectionContext *connection)
+{
+  HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
+  const char *id = hubs_connection_context_get_connection_id (connection);
+  GHashTable *groups = g_hash_table_lookup (self->memberships, id);
+
+  if (groups != NULL)
+    {
+      GHashTableIter iter;
+      const char *group;
+
+      g_hash_table_iter_init (&iter, groups);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &group, NULL))
+        {
+          GHashTable *members = g_hash_table_lookup (self->groups, group);
+
+          if (members != NULL)
+            {
+              g_hash_table_remove (members, id);
+              if (g_hash_table_size (members) == 0)
+                g_hash_table_remove (self->groups, group);
+            }
+        }
+      g_hash_table_remove (self->memberships, id);
+    }
+
+  g_hash_table_remove (self->connections, id);
+}
+
+static gboolean
+strv_has (char * const *strv,
+          const char   *str)
+{
+  return strv != NULL && str != NULL && g_strv_contains ((const char * const *) strv, str);
+}
+
+static void
+send_to (HubsConnectionContext *connection,
+         const HubsTarget      *target,
+         HubsSerializedMessage *message)
+{
+  if (connection == NULL ||
+      strv_has (target->excluded, hubs_connection_context_get_connection_id (connection)))
+    return;
+
+  hubs_connection_context_send (connection, message);
+}
+
+static void
+send_to_group (HubsMemoryLifetimeManager *self,
+               const char                *group,
+               const HubsTarget          *target,
+               HubsSerializedMessage     *message)
+{
+  GHashTable *members = g_hash_table_lookup (self->groups, group);
+  g_autofree gpointer *ids = NULL;
+  guint n_ids = 0;
+
+  if (members == NULL)
+    return;
+
+  /* A send may end a connection (its buffer full) and so change the group. */
+  ids = g_hash_table_get_keys_as_array (members, &n_ids);
+  for (guint i = 0; i < n_ids; i++)
+    send_to (g_hash_table_lookup (self->connections, ids[i]), target, message);
+}
+
+static void
+memory_send_async (HubsLifetimeManager   *manager,
+                   const HubsTarget      *target,
+                   HubsSerializedMessage *message,
+                   GCancellable          *cancellable,
+                   GAsyncReadyCallback    callback,
+                   gpointer               user_data)
+{
+  HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
+  g_autoptr(GTask) task = NULL;
+  GList *connections = NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, memory_send_async);
+
+  switch (target->kind)
+    {
+    case HUBS_TARGET_ALL:
+    case HUBS_TARGET_ALL_EXCEPT:
+      connections = hubs_object_list_ref (g_hash_table_get_values (self->connections));
+      for (GList *l = connections; l; l = l->next)
+        send_to (l->data, target, message);
+      break;
+
+    case HUBS_TARGET_CONNECTIONS:
+      for (guint i = 0; target->names && target->names[i]; i++)
+        send_to (g_hash_table_lookup (self->connections, target->names[i]), target, message);
+      break;
+
+    case HUBS_TARGET_GROUPS:
+    case HUBS_TARGET_GROUP_EXCEPT:
+      for (guint i = 0; target->names && target->names[i]; i++)
+        send_to_group (self, target->names[i], target, message);
+      break;
+
+    case HUBS_TARGET_USERS:
+      connections = hubs_object_list_ref (g_hash_table_get_values (self->connections));
+      for (GList *l = connections; l; l = l->next)
+        if (strv_has (target->names, hubs_connection_context_get_user_identifier (l->data)))
+          send_to (l->data, target, message);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_list_free_full (connections, g_object_unref);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+memory_send_finish (HubsLifetimeManager  *manager,
+                    GAsyncResult         *result,
+                    GError              **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+memory_group_async (HubsLifetimeManager *manager,
+                    const char          *connection_id,
+                    const char          *group,
+                    gboolean             add,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
+  g_autoptr(GTask) task = NULL;
+  GHashTable *members, *groups;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, memory_group_async);
+
+  /* As ASP.NET Core: a connection that is not here is no error. */
+  if (!g_hash_table_contains (self->connections, connection_id))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  members = g_hash_table_lookup (self->groups, group);
+  groups = g_hash_table_lookup (self->memberships, connection_id);
+
+  if (add)
+    {
+      if (members == NULL)
+        {
+          members = string_set_new ();
+          g_hash_table_insert (self->groups, g_strdup (group), members);
+        }
+      if (groups == NULL)
+        {
+          groups = string_set_new ();
+          g_hash_table_insert (self->memberships, g_strdup (connection_id), groups);
+        }
+      g_hash_table_add (members, g_strdup (connection_id));
+      g_hash_table_add (groups, g_strdup (group));
+    }
+  else
+    {
+      if (members != NULL)
+        {
+          g_hash_table_remove (members, connection_id);
+          if (g_hash_table_size (members) == 0)
+            g_hash_table_remove (self->groups, group);
+        }
+      if (groups != NULL)
+        g_hash_table_remove (groups, group);
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static HubsConnectionContext *
+memory_lookup_connection (HubsLifetimeManager *manager,
+                          const char          *connection_id)
+{
+  return g_hash_table_lookup (HUBS_MEMORY_LIFETIME_MANAGER (manager)->connections, connection_id);
+}
+
+static guint
+memory_get_n_connections (HubsLifetimeManager *manager)
+{
+  return g_hash_table_size (HUBS_MEMORY_LIFETIME_MANAGER (manager)->connections);
+}
+
+static GList *
+memory_list_connections (HubsLifetimeManager *manager)
+{
+  return g_hash_table_get_values (HUBS_MEMORY_LIFETIME_MANAGER (manager)->connections);
+}
+
+static void
+hubs_memory_lifetime_manager_finalize (GObject *object)
+{
+  HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (object);
+
+  g_hash_table_unref (self->connections);
+  g_hash_table_unref (self->groups);
+  g_hash_table_unref (self->memberships);
+
+  G_OBJECT_CLASS (hubs_memory_lifetime_manager_parent_class)->finalize (object);
+}
+
+static void
+hubs_memory_lifetime_manager_class_init (HubsMemoryLifetimeManagerClass *klass)
+{
+  HubsLifetimeManagerClass *manager_class = HUBS_LIFETIME_MANAGER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = hubs_memory_lifetime_manager_finalize;
+
+  manager_class->on_connected = memory_on_connected;
+  manager_class->on_disconnected = memory_on_disconnected;
+  manager_class->send_async = memory_send_async;
+  manager_class->send_finish = memory_send_finish;
+  manager_class->group_async = memory_group_async;
+  manager_class->group_finish = memory_send_finish;
+  manager_class->lookup_connection = memory_lookup_connection;
+  manager_class->get_n_connections = memory_get_n_connections;
+  manager_class->list_connections = memory_list_connections;
+}
+
+static void
+hubs_memory_lifetime_manager_init (HubsMemoryLifetimeManager *self)
+{
+  self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  self->memberships = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+}
+
+HubsLifetimeManager *
+hubs_memory_lifetime_manager_new (void)
+{
+  return g_object_new (HUBS_TYPE_MEMORY_LIFETIME_MANAGER, NULL);
+}

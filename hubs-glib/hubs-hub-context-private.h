@@ -1,0 +1,21 @@
+/* hubs-hub-context-private.h: a mapped hub
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "hubs-hub-context.h"
+#include "hubs-hub-settings-private.h"
+#include "hubs-lifetime-manager-private.h"
+
+G_BEGIN_DECLS
+
+HubsHubContext        *hubs_hub_context_new          (const char          *path,
+                                                      GType                hub_type,
+                                                      HubsHubOptions      *options,
+                                                      HubsLifetimeManager *lifetime_manager);
+const HubsHubSettings *hubs_hub_context_get_settings (HubsHubContext      *self);
+HubsLifetimeManager   *hubs_hub_context_get_lifetime_manager (HubsHubContext *self);
+
+G_END_DECLS

@@ -1,0 +1,29 @@
+/* hubs-hub-settings-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "hubs-types.h"
+
+G_BEGIN_DECLS
+
+/* The options of a mapped endpoint, copied at map time so that later changes
+ * to the HubsHubOptions object do not reach running connections. */
+typedef struct
+{
+  HubsTransportType transports;
+  gboolean detailed_errors;
+  guint keep_alive_interval_ms;
+  guint client_timeout_interval_ms;
+  guint handshake_timeout_ms;
+  gsize maximum_receive_message_size;
+  gboolean require_authentication;
+} HubsHubSettings;
+
+/* @options may be NULL: the defaults. */
+void hubs_hub_settings_init (HubsHubSettings *settings,
+                             HubsHubOptions  *options);
+
+G_END_DECLS
