@@ -48,12 +48,14 @@ struct _HubsConnectionContext
   gboolean client_timeout_active;
 
   gboolean connected_notified;  /* on_connected ran: on_disconnected must */
+  gboolean finished;            /* the hub side has ended */
   GError *close_error;          /* why the connection ended, for on_disconnected */
 };
 
 G_DEFINE_FINAL_TYPE (HubsConnectionContext, hubs_connection_context, G_TYPE_OBJECT)
 
 static void parse_input (HubsConnectionContext *self);
+static void finish (HubsConnectionContext *self);
 
 static void
 hubs_connection_context_dispose (GObject *object)
@@ -206,6 +208,9 @@ close_with_message (HubsConnectionContext *self,
   g_clear_handle_id (&self->heartbeat_id, g_source_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
   hubs_http_connection_close (self->http, NULL);
+  /* As HubConnectionHandler: the hub side ends now, while the transport
+   * still flushes the Close and waits for the client's close. */
+  finish (self);
 }
 
 /* The connection ends because of @error, which on_disconnected receives; the
@@ -568,21 +573,22 @@ on_received (gpointer      user_data,
     parse_input (self);
 }
 
+/* The hub side of the connection ends: it leaves the lifetime manager and
+ * its groups, work tied to it is cancelled, and on_disconnected runs. Once. */
 static void
-on_closed (gpointer      user_data,
-           const GError *error)
+finish (HubsConnectionContext *self)
 {
-  HubsConnectionContext *self = user_data;
   g_autoptr(HubsConnectionContext) keep = g_object_ref (self);
-  gboolean was_connected = self->protocol != NULL;
 
-  set_close_error (self, error);
-  self->state = STATE_CLOSED;
+  if (self->finished)
+    return;
+  self->finished = TRUE;
+
   g_clear_handle_id (&self->heartbeat_id, g_source_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
   g_clear_pointer (&self->waiting, hubs_hub_message_unref);
 
-  if (was_connected)
+  if (self->protocol != NULL)
     hubs_lifetime_manager_on_disconnected (hubs_hub_context_get_lifetime_manager (self->hub_context), self);
 
   /* Work tied to the connection stops before on_disconnected runs, as the
@@ -595,6 +601,18 @@ on_closed (gpointer      user_data,
 
       HUBS_HUB_GET_CLASS (hub)->on_disconnected (hub, self->close_error);
     }
+}
+
+static void
+on_closed (gpointer      user_data,
+           const GError *error)
+{
+  HubsConnectionContext *self = user_data;
+  g_autoptr(HubsConnectionContext) keep = g_object_ref (self);
+
+  set_close_error (self, error);
+  self->state = STATE_CLOSED;
+  finish (self);
 
   /* The HTTP connection held us through its callbacks. */
   hubs_http_connection_set_application (self->http, NULL, NULL);

@@ -454,8 +454,8 @@ handle_websocket (HubsHttpEndpoint  *self,
         {
           /* As ASP.NET Core: no Content-Type on this one. */
           soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
-          soup_server_message_set_response (message, NULL, SOUP_MEMORY_STATIC,
-                                            "No Connection with that ID", strlen ("No Connection with that ID"));
+          soup_message_body_append (soup_server_message_get_response_body (message), SOUP_MEMORY_STATIC,
+                                    "No Connection with that ID", strlen ("No Connection with that ID"));
           return;
         }
       if (hubs_http_connection_is_attached (connection))
