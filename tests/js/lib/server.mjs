@@ -35,7 +35,7 @@ export function serverCommand() {
 }
 
 /**
- * Starts one server. Resolves to { url, port, child, stderr(), exited, stop() }.
+ * Starts one server. Resolves to { url, port, child, stdout(), stderr(), exited, stop() }.
  */
 export async function startServer(extraArgs = []) {
   const [file, ...args] = serverCommand();
@@ -90,8 +90,10 @@ export async function startServer(extraArgs = []) {
       }
     });
   });
-  // Keep draining stdout so the server never blocks on a full pipe.
-  child.stdout.resume();
+  // Keep reading stdout so the server never blocks on a full pipe.
+  child.stdout.on("data", (chunk) => {
+    if (stdout.length < STDERR_KEEP) stdout += chunk;
+  });
 
   let stopping = null;
   const server = {
@@ -100,6 +102,7 @@ export async function startServer(extraArgs = []) {
     child,
     exited,
     stderr: () => stderr,
+    stdout: () => stdout,
     /** SIGTERM, then SIGKILL after 5 s. Resolves to { code, signal }. */
     stop() {
       stopping ??= (async () => {
