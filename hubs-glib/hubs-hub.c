@@ -95,6 +95,20 @@ typedef struct
 static GQuark class_data_quark;
 static GQuark methods_quark;
 
+/**
+ * HubsHubClass::on_connected:
+ * @self: a hub instance made for this call
+ * @error: return location for the reason to refuse the connection
+ *
+ * Called once a client has connected and completed the handshake, before
+ * any of its invocations run; [method@Hubs.Hub.get_clients] can already
+ * reach the caller. Return %FALSE with @error set to refuse the connection:
+ * the client gets a Close message with an error and may not reconnect.
+ *
+ * Returns: %TRUE to accept the connection
+ *
+ * Since: 0.1
+ */
 static gboolean
 hubs_hub_real_on_connected (HubsHub  *self,
                             GError  **error)
@@ -102,6 +116,18 @@ hubs_hub_real_on_connected (HubsHub  *self,
   return TRUE;
 }
 
+/**
+ * HubsHubClass::on_disconnected:
+ * @self: a hub instance made for this call
+ * @error: (nullable): why the connection ended, or %NULL after a clean stop
+ *
+ * Called once a client's connection has ended: the client stopped (a Close
+ * message, or its transport went away), the server aborted it, or an error
+ * ended it (the client timeout, a protocol error, whose message @error
+ * carries). The connection has left its groups already.
+ *
+ * Since: 0.1
+ */
 static void
 hubs_hub_real_on_disconnected (HubsHub      *self,
                                const GError *error)
@@ -286,7 +312,7 @@ pascal_case (const char *signal_name)
 }
 
 /**
- * hubs_hub_class_add_methodv: (rename-to hubs_hub_class_add_method)
+ * hubs_hub_class_add_methodv: (skip)
  * @klass: a hub class
  * @name: the method's name: a valid signal name such as `send-message`
  * @handler: (nullable) (scope forever): the C handler, or %NULL
@@ -297,6 +323,10 @@ pascal_case (const char *signal_name)
  *
  * Declares a hub method: an action signal of @klass named @name, whose
  * class handler is @handler. See [func@Hubs.hub_class_add_method].
+ *
+ * Languages that use introspection declare hub methods as signals with
+ * their own syntax instead, and their return types with
+ * [func@Hubs.hub_class_set_method_return_type].
  *
  * Returns: the signal id
  *
@@ -311,7 +341,6 @@ hubs_hub_class_add_methodv (HubsHubClass *klass,
                             const GType  *param_types)
 {
   g_autofree GType *types = NULL;
-  g_autofree char *canonical = NULL;
   GClosure *closure = NULL;
   GType type;
   guint signal_id;
@@ -338,9 +367,7 @@ hubs_hub_class_add_methodv (HubsHubClass *klass,
                              G_TYPE_BOOLEAN,
                              n_params + 1, types);
 
-  canonical = canonical_signal_name (name);
-  g_hash_table_replace (class_data_get (type)->return_types,
-                        g_steal_pointer (&canonical), GSIZE_TO_POINTER (return_type));
+  hubs_hub_class_set_method_return_type (klass, name, return_type);
 
   return signal_id;
 }
@@ -421,6 +448,32 @@ hubs_hub_class_set_method_name (HubsHubClass *klass,
 
   g_hash_table_replace (class_data_get (G_TYPE_FROM_CLASS (klass))->wire_names,
                         canonical_signal_name (name), g_strdup (wire_name));
+}
+
+/**
+ * hubs_hub_class_set_method_return_type:
+ * @klass: a hub class
+ * @name: the name of a method of @klass (its signal name)
+ * @return_type: the type of the method's result, or %G_TYPE_NONE
+ *
+ * Declares the type of a hub method's result, for methods declared as
+ * signals directly (by languages that use introspection). A result of
+ * another type is then reported with a warning. Call it before the hub is
+ * mapped.
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_class_set_method_return_type (HubsHubClass *klass,
+                                       const char   *name,
+                                       GType         return_type)
+{
+  g_return_if_fail (HUBS_IS_HUB_CLASS (klass));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (g_type_get_qdata (G_TYPE_FROM_CLASS (klass), methods_quark) == NULL);
+
+  g_hash_table_replace (class_data_get (G_TYPE_FROM_CLASS (klass))->return_types,
+                        canonical_signal_name (name), GSIZE_TO_POINTER (return_type));
 }
 
 /**

@@ -70,6 +70,10 @@ void  hubs_hub_class_set_method_name       (HubsHubClass       *klass,
                                             const char         *name,
                                             const char         *wire_name);
 HUBS_AVAILABLE_IN_ALL
+void  hubs_hub_class_set_method_return_type (HubsHubClass       *klass,
+                                            const char         *name,
+                                            GType               return_type);
+HUBS_AVAILABLE_IN_ALL
 void  hubs_hub_class_set_parameter_variant_type (HubsHubClass       *klass,
                                             const char         *name,
                                             guint               index,
