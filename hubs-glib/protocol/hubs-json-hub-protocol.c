@@ -961,7 +961,8 @@ parse_record (const guint8  *data,
           invalid_data (error, MISSING ("target"));
           goto out;
         }
-      keep_doc = TRUE;
+      /* Without arguments there is nothing to bind later. */
+      keep_doc = doc.tokens[f.arguments].count > 0;
       break;
 
     case HUBS_MESSAGE_STREAM_ITEM:
