@@ -307,6 +307,17 @@ describe("hub protocol", () => {
     assert.equal(await ws.nextRecord(), '{"type":3,"invocationId":"1","result":"fence"}');
   });
 
+  it("/uncreatable: {} then a Close with the detailed error and no allowReconnect, then close 1000", T, async (t) => {
+    const ws = await RawWebSocket.connect(server.url, "/uncreatable");
+    t.after(() => ws.destroy());
+    ws.sendText(`{"protocol":"json","version":1}${RS}`);
+    const { close, events } = await ws.closed(5000);
+    // The two records may come in one WebSocket message or in two.
+    assert.equal(events.map((e) => e.data.toString("utf8")).join(""),
+      `{}${RS}{"type":7,"error":"Connection closed with an error. InvalidOperationException: Unable to resolve service for type 'System.Object' while attempting to activate 'FunctionalTests.UncreatableHub'."}${RS}`);
+    assert.deepEqual(close, { code: 1000, reason: "" });
+  });
+
   it("a client Close message is answered with {\"type\":7} and close 1000", T, async (t) => {
     const ws = await rawHub(t, server.url, "/testhub");
     ws.sendRecords('{"type":7}');

@@ -39,19 +39,24 @@ export function delay(ms) {
 }
 
 /**
- * A protocol wrapper that records every message the client parses, so tests
- * can check what the server sent (e.g. nothing for a non-blocking send).
+ * A protocol wrapper that records every message the client parses and
+ * writes, so tests can check what the server sent (e.g. nothing for a
+ * non-blocking send) and which invocation ids the client used.
  */
 export function recording(protocol) {
   const received = [];
+  const sent = [];
   const wrapper = Object.create(protocol);
   wrapper.parseMessages = (input, logger) => {
     const messages = protocol.parseMessages(input, logger);
     received.push(...messages);
     return messages;
   };
-  wrapper.writeMessage = (message) => protocol.writeMessage(message);
-  return { protocol: wrapper, received };
+  wrapper.writeMessage = (message) => {
+    sent.push(message);
+    return protocol.writeMessage(message);
+  };
+  return { protocol: wrapper, received, sent };
 }
 
 /**
@@ -59,14 +64,15 @@ export function recording(protocol) {
  *   transport: a HttpTransportType name, or undefined for the client's choice
  *   protocol:  a key of PROTOCOLS, or a protocol instance
  *   reconnect: true for withAutomaticReconnect() (or an array of delays)
- *   record:    true to record parsed messages in `connection.received`
+ *   record:    true to record messages in `connection.received` and `connection.sent`
  *   anything else is passed to withUrl() as IHttpConnectionOptions
  */
 export async function build(url, { transport, protocol = "json", reconnect, record, ...options } = {}) {
   let protocolInstance = typeof protocol === "string" ? await PROTOCOLS[protocol]() : protocol;
   let received;
+  let sent;
   if (record) {
-    ({ protocol: protocolInstance, received } = recording(protocolInstance));
+    ({ protocol: protocolInstance, received, sent } = recording(protocolInstance));
   }
   const httpOptions = { logMessageContent: true, ...options };
   if (transport !== undefined) {
@@ -81,6 +87,7 @@ export async function build(url, { transport, protocol = "json", reconnect, reco
   }
   const connection = builder.build();
   connection.received = received;
+  connection.sent = sent;
   return connection;
 }
 
