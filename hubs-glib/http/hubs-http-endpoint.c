@@ -449,8 +449,9 @@ handle_websocket (HubsHttpEndpoint  *self,
 
   if (token != NULL)
     {
-      connection = g_hash_table_lookup (self->manager->connections, token);
-      if (connection == NULL)
+      HubsHttpConnection *existing = g_hash_table_lookup (self->manager->connections, token);
+
+      if (existing == NULL)
         {
           /* As ASP.NET Core: no Content-Type on this one. */
           soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
@@ -458,12 +459,12 @@ handle_websocket (HubsHttpEndpoint  *self,
                                     "No Connection with that ID", strlen ("No Connection with that ID"));
           return;
         }
-      if (hubs_http_connection_is_attached (connection))
+      if (hubs_http_connection_is_attached (existing))
         {
           soup_server_message_set_status (message, SOUP_STATUS_CONFLICT, NULL);
           return;
         }
-      g_object_ref (connection);
+      connection = g_object_ref (existing);
     }
   else
     {

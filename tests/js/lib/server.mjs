@@ -148,8 +148,16 @@ export function useServer() {
   after(async () => {
     if (!holder.server) return;
     const { code, signal } = await holder.server.stop();
+    const stderr = holder.server.stderr();
     if (process.env.HUBS_TEST_SERVER_LOG) {
-      process.stderr.write(`--- interop server stderr (exit ${code}, signal ${signal}) ---\n${holder.server.stderr()}\n`);
+      process.stderr.write(`--- interop server stderr (exit ${code}, signal ${signal}) ---\n${stderr}\n`);
+    }
+    // The server must end cleanly on SIGTERM; under the sanitizers a memory
+    // error or a leak shows in its stderr and its exit status.
+    const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*/.exec(stderr);
+    if (code !== 0 || report) {
+      throw new Error(`the interop server ended with exit ${code}, signal ${signal}` +
+        (report ? `, and reported: ${report[0]}` : "") + `\n--- its stderr ---\n${stderr}`);
     }
   }, { timeout: TERM_GRACE_MS + 5_000 });
   return holder;
