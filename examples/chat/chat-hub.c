@@ -163,15 +163,16 @@ main (int   argc,
       return 1;
     }
 
-  g_print ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (server));
-  g_print ("Chat page: http://127.0.0.1:%u/index.html\n", hubs_server_get_port (server));
-  fflush (stdout);
-
   loop = g_main_loop_new (NULL, FALSE);
   app.server = server;
   app.loop = loop;
   g_unix_signal_add (SIGINT, quit, &app);
   g_unix_signal_add (SIGTERM, quit, &app);
+
+  g_print ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (server));
+  g_print ("Chat page: http://127.0.0.1:%u/index.html\n", hubs_server_get_port (server));
+  fflush (stdout);
+
   g_main_loop_run (loop);
 
   return 0;

@@ -173,12 +173,13 @@ main (int    argc,
       return 1;
     }
 
+  /* Before the line below: a runner may signal as soon as it reads it. */
+  sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, &self);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &self);
+
   /* Test runners wait for this exact line to learn the port */
   printf ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (self.app.server));
   fflush (stdout);
-
-  sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, &self);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &self);
 
   g_main_loop_run (self.loop);
 
