@@ -110,7 +110,7 @@ send_done (GObject      *source,
  * @user_data: data for @callback
  *
  * Calls @method on every client of the proxy, with the arguments written
- * according to their types (see [func@Hubs.hub_class_add_method]).
+ * according to their types (see `hubs_hub_class_add_method()`).
  *
  * Since: 0.1
  */

@@ -19,7 +19,7 @@
  * The base class of hubs: subclass it and declare the methods that clients
  * may call.
  *
- * Hub methods are signals of the hub class: [func@Hubs.hub_class_add_method]
+ * Hub methods are signals of the hub class: `hubs_hub_class_add_method()`
  * declares one in `class_init`, with its C handler, its return type and its
  * parameter types. The handler receives the [class@Hubs.Invocation] first,
  * then the arguments, bound from the client's message by the declared types,
@@ -53,7 +53,7 @@
  *
  * Clients call the method by its wire name, the signal name in PascalCase
  * (`SendMessage`), matched without regard to case as ASP.NET Core does;
- * [func@Hubs.hub_class_set_method_name] gives it another.
+ * [method@Hubs.HubClass.set_method_name] gives it another.
  *
  * A new hub instance is made for every invocation and for every call of
  * [vfunc@Hubs.Hub.on_connected] and [vfunc@Hubs.Hub.on_disconnected], then
@@ -322,11 +322,11 @@ pascal_case (const char *signal_name)
  * @param_types: (array length=n_params): the types of the parameters
  *
  * Declares a hub method: an action signal of @klass named @name, whose
- * class handler is @handler. See [func@Hubs.hub_class_add_method].
+ * class handler is @handler. See `hubs_hub_class_add_method()`.
  *
  * Languages that use introspection declare hub methods as signals with
  * their own syntax instead, and their return types with
- * [func@Hubs.hub_class_set_method_return_type].
+ * [method@Hubs.HubClass.set_method_return_type].
  *
  * Returns: the signal id
  *

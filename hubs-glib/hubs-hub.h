@@ -29,7 +29,7 @@ G_DECLARE_DERIVABLE_TYPE (HubsHub, hubs_hub, HUBS, HUB, GObject)
  *   %NULL after a clean stop and otherwise says why it ended
  *
  * The class of a hub. Hub methods are signals of the class, declared with
- * [func@Hubs.hub_class_add_method].
+ * `hubs_hub_class_add_method()`.
  */
 struct _HubsHubClass
 {

@@ -218,7 +218,7 @@ complete (HubsInvocation *self,
  * @value: (nullable): the result, or %NULL for none (`null` on the wire)
  *
  * Completes the invocation with a result, written according to its type:
- * see [func@Hubs.hub_class_add_method] for how each type is written.
+ * see `hubs_hub_class_add_method()` for how each type is written.
  *
  * Since: 0.1
  */
