@@ -18,6 +18,9 @@
  * is closed rather than let the server's memory grow without bound. */
 #define MAX_OUTGOING_BYTES (1024 * 1024)
 
+/* ASP.NET Core's TransportMaxBufferSize. */
+#define MAX_WAITING_INPUT_BYTES (64 * 1024)
+
 typedef enum
 {
   STATE_HANDSHAKE,
@@ -332,8 +335,11 @@ run_on_connected (HubsConnectionContext *self)
   g_autoptr(HubsHub) hub = hubs_hub_new_for_connection (hubs_hub_context_get_hub_type (self->hub_context), self);
   g_autoptr(GError) error = NULL;
 
-  self->connected_notified = TRUE;
-  if (!HUBS_HUB_GET_CLASS (hub)->on_connected (hub, &error))
+  /* A refused connection never was connected: as in ASP.NET Core, its
+   * on_disconnected does not run. */
+  if (HUBS_HUB_GET_CLASS (hub)->on_connected (hub, &error))
+    self->connected_notified = TRUE;
+  else
     {
       g_autofree char *text = NULL;
 
@@ -477,10 +483,10 @@ handle_message (HubsConnectionContext *self,
     case HUBS_MESSAGE_STREAM_INVOCATION:
       if (self->invoking)
         {
-          /* One invocation at a time: the reader waits, as ASP.NET Core's
-           * does at its semaphore, and so does the client's socket. */
+          /* One invocation at a time: parsing waits, as ASP.NET Core's reader
+           * does at its semaphore, while the transport goes on reading (so
+           * that a client that leaves is noticed) up to a bound. */
           self->waiting = hubs_hub_message_ref (message);
-          hubs_http_connection_set_receiving (self->http, FALSE);
         }
       else
         invoke (self, message);
@@ -569,6 +575,13 @@ on_received (gpointer      user_data,
   self->last_received = g_get_monotonic_time ();
   g_byte_array_append (self->input, data, length);
 
+  /* While an invocation waits for the running one, input piles up: past
+   * ASP.NET Core's 64 KiB transport buffer (or one whole message), the
+   * client's socket waits instead. */
+  if (self->waiting != NULL &&
+      self->input->len > MAX (MAX_WAITING_INPUT_BYTES, settings (self)->maximum_receive_message_size))
+    hubs_http_connection_set_receiving (self->http, FALSE);
+
   if (!self->parsing)
     parse_input (self);
 }
@@ -609,6 +622,16 @@ on_closed (gpointer      user_data,
 {
   HubsConnectionContext *self = user_data;
   g_autoptr(HubsConnectionContext) keep = g_object_ref (self);
+
+  /* As HubConnectionHandler's read loop: input that ends inside a message
+   * is an error, not a clean end. */
+  if (error == NULL && self->state == STATE_CONNECTED &&
+      self->waiting == NULL && self->input->len > 0)
+    {
+      g_autoptr(GError) truncated = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_INVALID_DATA,
+                                                         "Connection terminated while reading a message.");
+      set_close_error (self, truncated);
+    }
 
   set_close_error (self, error);
   self->state = STATE_CLOSED;

@@ -117,6 +117,16 @@ invocation_completed (HubsInvocation *invocation,
   dispatch_finish (dispatch);
 }
 
+static void
+values_free (GValue *values,
+             guint   n_values)
+{
+  for (guint i = 0; i < n_values; i++)
+    if (G_IS_VALUE (&values[i]))
+      g_value_unset (&values[i]);
+  g_free (values);
+}
+
 void
 hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
                             HubsHubMessage        *message,
@@ -157,8 +167,21 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
       return;
     }
 
+  /* ASP.NET Core binds while parsing, so a binding failure comes before the
+   * checks of the invocation's kind. Slot 0 is the hub, slot 1 the
+   * invocation: the signal's own layout. */
+  values = g_new0 (GValue, method->n_params + 2);
+  if (!protocol->bind_arguments (message, method->n_params, method->params, values + 2, &error))
+    {
+      g_free (values);
+      fail (dispatch, "Failed to invoke '%s' due to an error on the server.", error);
+      dispatch_finish (dispatch);
+      return;
+    }
+
   if (message->type == HUBS_MESSAGE_STREAM_INVOCATION)
     {
+      values_free (values, method->n_params + 2);
       fail (dispatch, "The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", NULL);
       dispatch_finish (dispatch);
       return;
@@ -170,17 +193,8 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
       g_autoptr(GError) mismatch = g_error_new (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED,
                                                 "Client sent %u stream(s), Hub method expects 0.",
                                                 n_streams);
+      values_free (values, method->n_params + 2);
       fail (dispatch, "An unexpected error occurred invoking '%s' on the server.", mismatch);
-      dispatch_finish (dispatch);
-      return;
-    }
-
-  /* Slot 0 is the hub, slot 1 the invocation: the signal's own layout. */
-  values = g_new0 (GValue, method->n_params + 2);
-  if (!protocol->bind_arguments (message, method->n_params, method->params, values + 2, &error))
-    {
-      g_free (values);
-      fail (dispatch, "Failed to invoke '%s' due to an error on the server.", error);
       dispatch_finish (dispatch);
       return;
     }
@@ -204,9 +218,7 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
     g_value_unset (&return_value);
   }
 
-  for (guint i = 0; i < method->n_params + 2; i++)
-    g_value_unset (&values[i]);
-  g_free (values);
+  values_free (values, method->n_params + 2);
 
   if (!handled && !hubs_invocation_is_completed (invocation))
     {

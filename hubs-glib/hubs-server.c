@@ -56,6 +56,7 @@ struct _HubsServer
 
   GTask *shutdown_task;
   guint shutdown_timeout_id;
+  gboolean shut_down;           /* refuses new requests */
 };
 
 enum
@@ -69,21 +70,42 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (HubsServer, hubs_server, G_TYPE_OBJECT)
 
+/* No new requests reach the hubs: the application's own server goes on
+ * serving its other handlers. */
+static void
+stop_serving (HubsServer *self)
+{
+  GHashTableIter iter;
+  const char *path;
+
+  self->shut_down = TRUE;
+  if (self->soup_server == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->handled_paths);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &path, NULL))
+    soup_server_remove_handler (self->soup_server, g_str_equal (path, "/") ? NULL : path);
+  g_hash_table_remove_all (self->handled_paths);
+
+  if (self->owns_soup_server)
+    soup_server_disconnect (self->soup_server);
+}
+
 static void
 hubs_server_dispose (GObject *object)
 {
   HubsServer *self = HUBS_SERVER (object);
 
-  if (self->soup_server != NULL)
-    {
-      GHashTableIter iter;
-      const char *path;
+  stop_serving (self);
 
-      g_hash_table_iter_init (&iter, self->handled_paths);
-      while (g_hash_table_iter_next (&iter, (gpointer *) &path, NULL))
-        soup_server_remove_handler (self->soup_server, path);
-      if (self->owns_soup_server)
-        soup_server_disconnect (self->soup_server);
+  /* Connections end with the server: nothing would be left to serve them. */
+  if (self->manager != NULL)
+    {
+      GList *connections = hubs_object_list_ref (hubs_connection_manager_list (self->manager));
+
+      for (GList *l = connections; l; l = l->next)
+        hubs_http_connection_abort (l->data);
+      g_list_free_full (connections, g_object_unref);
     }
 
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
@@ -355,6 +377,12 @@ soup_handler (SoupServer        *soup_server,
   HubsServer *self = user_data;
   HubsHttpEndpoint *endpoint;
   gboolean negotiate = FALSE;
+
+  if (self->shut_down)
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+      return;
+    }
 
   endpoint = find_endpoint (self, path, &negotiate);
   if (endpoint == NULL)
@@ -784,8 +812,8 @@ hubs_server_shutdown_async (HubsServer          *self,
     }
   self->shutdown_task = g_steal_pointer (&task);
 
-  if (self->owns_soup_server)
-    soup_server_disconnect (self->soup_server);
+  stop_serving (self);
+  hubs_connection_manager_drop_unclaimed (self->manager);
 
   g_hash_table_iter_init (&iter, self->hub_contexts);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &hub_context))

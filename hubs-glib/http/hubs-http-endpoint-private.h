@@ -24,6 +24,8 @@ void                   hubs_connection_manager_free            (HubsConnectionMa
 guint                  hubs_connection_manager_get_n_connections (HubsConnectionManager *self);
 /* (transfer container) (element-type HubsHttpConnection) */
 GList                 *hubs_connection_manager_list            (HubsConnectionManager *self);
+/* Forgets the negotiated connections that no transport has claimed. */
+void                   hubs_connection_manager_drop_unclaimed  (HubsConnectionManager *self);
 
 typedef void (*HubsEndpointConnectedFunc) (HubsHttpConnection *connection,
                                            gpointer            user_data);

@@ -87,6 +87,22 @@ hubs_connection_manager_list (HubsConnectionManager *self)
   return g_hash_table_get_values (self->connections);
 }
 
+void
+hubs_connection_manager_drop_unclaimed (HubsConnectionManager *self)
+{
+  GHashTableIter iter;
+  const char *token;
+  gpointer source_id;
+
+  g_hash_table_iter_init (&iter, self->inactive);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &token, &source_id))
+    {
+      g_hash_table_remove (self->connections, token);
+      g_source_remove (GPOINTER_TO_UINT (source_id));
+      g_hash_table_iter_remove (&iter);
+    }
+}
+
 static char *
 random_id (void)
 {
