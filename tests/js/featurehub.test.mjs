@@ -96,6 +96,22 @@ for (const { transport, protocol } of matrix()) {
         [rawId, "The maximum message size of 32768B was exceeded. The message size can be configured in AddHubOptions."]);
     });
 
+    it("a client that stops reading is cut off instead of growing the server's memory", T, async (t) => {
+      const observer = await member(t, "observer");
+      const raw = await rawHub(t, server.url, "/featurehub");
+      const rawId = JSON.parse(await raw.nextRecord()).arguments[0];
+      await nextMatching(observer.joined, ([id]) => id === rawId);
+      // From now on the raw client reads nothing: what the server sends it
+      // fills the kernel's buffers, then the server's bounded queue.
+      raw.socket.pause();
+      const text = "x".repeat(30_000);
+      for (let i = 0; i < 1000; i += 1) observer.c.send("Broadcast", text);
+      const [, error] = await nextMatching(observer.left, ([id]) => id === rawId, 15_000);
+      assert.match(error, /^The client did not read its messages: more than \d+ bytes were waiting\.$/);
+      // The server still serves the reader.
+      assert.equal(await observer.c.invoke("Add", 2, 3), 5);
+    });
+
     it("Left(id, null) when a raw WebSocket drops without a close frame", T, async (t) => {
       const observer = await member(t, "observer");
       const raw = await rawHub(t, server.url, "/featurehub");
