@@ -667,29 +667,24 @@ respond_unauthorized (SoupServerMessage *message,
 }
 
 gboolean
-hubs_server_authenticate_request (HubsServer         *self,
-                                  SoupServerMessage  *message,
-                                  gboolean            require_authentication,
-                                  HubsUser          **user)
+hubs_server_authenticate_request (HubsServer        *self,
+                                  SoupServerMessage *message,
+                                  HubsHttpContext   *request,
+                                  gboolean           require_authentication)
 {
   g_autofree char *token = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HubsHttpContext) request = NULL;
-  g_autoptr(HubsUser) result = NULL;
-
-  *user = NULL;
+  g_autoptr(HubsUser) user = NULL;
 
   if (self->authenticate != NULL)
     {
       token = request_token (message);
-      request = hubs_http_context_new (message, NULL);
-      result = self->authenticate (self, request, token, &error, self->authenticate_data);
+      user = self->authenticate (self, request, token, &error, self->authenticate_data);
       if (error != NULL)
         {
           g_autofree char *escaped = g_strescape (error->message, NULL);
           g_autofree char *challenge = NULL;
 
-          g_clear_object (&result);
           /* The token itself stays out of every answer and every log. */
           challenge = token != NULL
             ? g_strdup_printf ("Bearer error=\"invalid_token\", error_description=\"%s\"", escaped)
@@ -699,13 +694,13 @@ hubs_server_authenticate_request (HubsServer         *self,
         }
     }
 
-  if (require_authentication && (result == NULL || !hubs_user_is_authenticated (result)))
+  if (require_authentication && (user == NULL || !hubs_user_is_authenticated (user)))
     {
       respond_unauthorized (message, "Bearer");
       return FALSE;
     }
 
-  *user = g_steal_pointer (&result);
+  hubs_http_context_set_user (request, user);
   return TRUE;
 }
 

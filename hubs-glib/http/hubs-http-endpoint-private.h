@@ -46,11 +46,12 @@ void              hubs_http_endpoint_handle  (HubsHttpEndpoint          *self,
                                               SoupServerMessage         *message,
                                               gboolean                   negotiate);
 
-/* Implemented by the server: the user of a request, or FALSE when it is
- * refused (the 401 has been written then). */
+/* Implemented by the server: sets the user of @request (the snapshot of
+ * @message), or returns FALSE when the request is refused (the 401 has been
+ * written then). */
 gboolean hubs_server_authenticate_request (HubsServer         *server,
                                            SoupServerMessage  *message,
-                                           gboolean            require_authentication,
-                                           HubsUser          **user);
+                                           HubsHttpContext    *request,
+                                           gboolean            require_authentication);
 
 G_END_DECLS

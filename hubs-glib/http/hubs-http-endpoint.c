@@ -338,7 +338,7 @@ handle_negotiate (HubsHttpEndpoint  *self,
                   SoupServerMessage *message)
 {
   const char *requested = query_value (message, "negotiateVersion", TRUE);
-  g_autoptr(HubsUser) user = NULL;
+  g_autoptr(HubsHttpContext) request = NULL;
   HubsHttpConnection *connection;
   GString *json;
   gint64 version = 0;
@@ -349,8 +349,9 @@ handle_negotiate (HubsHttpEndpoint  *self,
       return;
     }
 
-  if (!hubs_server_authenticate_request (self->server, message,
-                                         self->settings.require_authentication, &user))
+  request = hubs_http_context_new (message, NULL);
+  if (!hubs_server_authenticate_request (self->server, message, request,
+                                         self->settings.require_authentication))
     return;
 
   if (requested != NULL)
@@ -443,7 +444,7 @@ is_websocket_request (SoupServerMessage *message)
 static void
 handle_websocket (HubsHttpEndpoint  *self,
                   SoupServerMessage *message,
-                  HubsUser          *user)
+                  HubsHttpContext   *request)
 {
   const char *token = query_value (message, "id", FALSE);
   g_autoptr(HubsHttpConnection) connection = NULL;
@@ -494,7 +495,7 @@ handle_websocket (HubsHttpEndpoint  *self,
   upgrade = g_new0 (Upgrade, 1);
   upgrade->endpoint = self;
   upgrade->connection = g_steal_pointer (&connection);
-  upgrade->http_context = hubs_http_context_new (message, user);
+  upgrade->http_context = g_object_ref (request);
   g_signal_connect_data (message, "wrote-informational", G_CALLBACK (websocket_upgraded),
                          upgrade, upgrade_free, 0);
 }
@@ -528,7 +529,7 @@ hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
                            gboolean           negotiate)
 {
   const char *method = soup_server_message_get_method (message);
-  g_autoptr(HubsUser) user = NULL;
+  g_autoptr(HubsHttpContext) request = NULL;
   HubsHttpConnection *connection;
 
   if (negotiate)
@@ -544,13 +545,14 @@ hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
       return;
     }
 
-  if (!hubs_server_authenticate_request (self->server, message,
-                                         self->settings.require_authentication, &user))
+  request = hubs_http_context_new (message, NULL);
+  if (!hubs_server_authenticate_request (self->server, message, request,
+                                         self->settings.require_authentication))
     return;
 
   if (method == SOUP_METHOD_GET && is_websocket_request (message))
     {
-      handle_websocket (self, message, user);
+      handle_websocket (self, message, request);
       return;
     }
 
