@@ -1,0 +1,194 @@
+/* echo-server.c: the EchoHub of the benchmarks, on hubs-glib's public API
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The same hub as bench/peers/aspnetcore (aspnet/Benchmarks' EchoHub):
+ *
+ *   Echo(DateTime)       returns its argument
+ *   EchoAll(DateTime)    sends "send"(argument) to all clients
+ *   Broadcast(int)       sends "send"(argument) to all clients
+ *   SendPayload(string)  sends "send"(argument) to all clients
+ *   GetCurrentTime()     returns the server's time
+ *
+ * at /echo, detailed errors on, default limits, no compression.
+ *
+ *   bench-echo-server --port 5000
+ */
+
+#include <stdio.h>
+
+#include <glib-unix.h>
+#include <hubs-glib/hubs.h>
+
+#define ECHO_TYPE_HUB (echo_hub_get_type ())
+G_DECLARE_FINAL_TYPE (EchoHub, echo_hub, ECHO, HUB, HubsHub)
+
+struct _EchoHub
+{
+  HubsHub parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (EchoHub, echo_hub, HUBS_TYPE_HUB)
+
+static gboolean
+echo_hub_echo (HubsHub        *hub,
+               HubsInvocation *invocation,
+               GDateTime      *time)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_DATE_TIME);
+  g_value_set_boxed (&value, time);
+  hubs_invocation_return_value (invocation, &value);
+  g_value_unset (&value);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_echo_all (HubsHub        *hub,
+                   HubsInvocation *invocation,
+                   GDateTime      *time)
+{
+  g_autoptr(HubsClientProxy) all = hubs_hub_clients_all (hubs_hub_get_clients (hub));
+
+  hubs_client_proxy_send (all, "send", G_TYPE_DATE_TIME, time, G_TYPE_INVALID);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_broadcast (HubsHub        *hub,
+                    HubsInvocation *invocation,
+                    gint            duration)
+{
+  g_autoptr(HubsClientProxy) all = hubs_hub_clients_all (hubs_hub_get_clients (hub));
+
+  hubs_client_proxy_send (all, "send", G_TYPE_INT, duration, G_TYPE_INVALID);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_send_payload (HubsHub        *hub,
+                       HubsInvocation *invocation,
+                       const char     *payload)
+{
+  g_autoptr(HubsClientProxy) all = hubs_hub_clients_all (hubs_hub_get_clients (hub));
+
+  hubs_client_proxy_send (all, "send", G_TYPE_STRING, payload, G_TYPE_INVALID);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_get_current_time (HubsHub        *hub,
+                           HubsInvocation *invocation)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_DATE_TIME);
+  g_value_take_boxed (&value, g_date_time_new_now_utc ());
+  hubs_invocation_return_value (invocation, &value);
+  g_value_unset (&value);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static void
+echo_hub_class_init (EchoHubClass *klass)
+{
+  HubsHubClass *hub_class = HUBS_HUB_CLASS (klass);
+
+  hubs_hub_class_add_method (hub_class, "echo", G_CALLBACK (echo_hub_echo),
+                             G_TYPE_DATE_TIME, 1, G_TYPE_DATE_TIME);
+  hubs_hub_class_add_method (hub_class, "echo-all", G_CALLBACK (echo_hub_echo_all),
+                             G_TYPE_NONE, 1, G_TYPE_DATE_TIME);
+  hubs_hub_class_add_method (hub_class, "broadcast", G_CALLBACK (echo_hub_broadcast),
+                             G_TYPE_NONE, 1, G_TYPE_INT);
+  hubs_hub_class_add_method (hub_class, "send-payload", G_CALLBACK (echo_hub_send_payload),
+                             G_TYPE_NONE, 1, G_TYPE_STRING);
+  hubs_hub_class_add_method (hub_class, "get-current-time", G_CALLBACK (echo_hub_get_current_time),
+                             G_TYPE_DATE_TIME, 0);
+}
+
+static void
+echo_hub_init (EchoHub *self)
+{
+}
+
+static void
+shut_down (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  hubs_server_shutdown_finish (HUBS_SERVER (source), result, NULL);
+  g_main_loop_quit (user_data);
+}
+
+typedef struct
+{
+  HubsServer *server;
+  GMainLoop *loop;
+} App;
+
+static gboolean
+quit (gpointer user_data)
+{
+  App *app = user_data;
+
+  hubs_server_shutdown_async (app->server, NULL, shut_down, app->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(HubsServer) server = NULL;
+  g_autoptr(HubsHubOptions) hub_options = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GOptionContext) options = NULL;
+  g_autoptr(GError) error = NULL;
+  int port = 5000;
+  App app;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any free port)", "PORT" },
+    { NULL }
+  };
+
+  options = g_option_context_new ("- the EchoHub of the benchmarks");
+  g_option_context_add_main_entries (options, entries, NULL);
+  if (!g_option_context_parse (options, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (port < 0 || port > 65535)
+    {
+      g_printerr ("--port: %d is not a port\n", port);
+      return 2;
+    }
+
+  server = hubs_server_new ();
+  hub_options = hubs_hub_options_new ();
+  hubs_hub_options_set_detailed_errors (hub_options, TRUE);
+  hubs_server_map_hub (server, "/echo", ECHO_TYPE_HUB, hub_options);
+
+  if (!hubs_server_listen_local (server, port, &error))
+    {
+      g_printerr ("Cannot listen on port %d: %s\n", port, error->message);
+      return 1;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  app.server = server;
+  app.loop = loop;
+  g_unix_signal_add (SIGINT, quit, &app);
+  g_unix_signal_add (SIGTERM, quit, &app);
+
+  g_print ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (server));
+  fflush (stdout);
+
+  g_main_loop_run (loop);
+
+  return 0;
+}
