@@ -1,0 +1,38 @@
+// The EchoHub of the benchmarks on ASP.NET Core SignalR: the peer of bench/echo-server.c.
+// Same settings: detailed errors on, no WebSocket compression (SignalR's default),
+// default limits, Kestrel on 127.0.0.1 only.
+using Microsoft.AspNetCore.SignalR;
+
+var port = 5000;
+for (var i = 0; i < args.Length - 1; i++)
+    if (args[i] == "--port") port = int.Parse(args[i + 1]);
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
+var signalr = builder.Services.AddSignalR(o => o.EnableDetailedErrors = true);
+#if MESSAGEPACK
+signalr.AddMessagePackProtocol();
+#endif
+
+var app = builder.Build();
+app.MapHub<EchoHub>("/echo");
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    Console.WriteLine($"Now listening on: http://127.0.0.1:{port}");
+    Console.Out.Flush();
+});
+app.Run();
+
+public class EchoHub : Hub
+{
+    public DateTime Echo(DateTime time) => time;
+
+    public Task EchoAll(DateTime time) => Clients.All.SendAsync("send", time);
+
+    public Task Broadcast(int duration) => Clients.All.SendAsync("send", duration);
+
+    public Task SendPayload(string payload) => Clients.All.SendAsync("send", payload);
+
+    public DateTime GetCurrentTime() => DateTime.UtcNow;
+}
