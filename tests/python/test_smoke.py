@@ -116,6 +116,63 @@ class RefusingHub(Hubs.Hub):
         events["refused_disconnected"].append(error)
 
 
+class DecoratedChatHub(Hubs.Hub):
+    """The same hub through the Python override (introspection/Hubs.py):
+    methods declared with Hubs.method, their types from the hints, their
+    results returned."""
+
+    @Hubs.method
+    def send_message(self, user: str, message: str) -> None:
+        self.get_clients().all().send("ReceiveMessage", user, message)
+
+    @Hubs.method
+    def add(self, a: int, b: int) -> int:
+        return a + b
+
+    @Hubs.method
+    def fail(self, message: str) -> None:
+        raise Hubs.HubException(message)
+
+    @Hubs.method
+    def crash(self) -> None:
+        raise RuntimeError("a bug in a Python hub method (expected by the smoke test)")
+
+    @Hubs.method(name="WhoAmI")
+    def whoami(self) -> str:
+        return self.get_context().get_connection_id()
+
+    @Hubs.method
+    def delayed_add(self, a: int, b: int, invocation) -> None:
+        def complete():
+            invocation.return_int(a + b)
+            return GLib.SOURCE_REMOVE
+
+        GLib.timeout_add(50, complete)
+        events["delayed_pending"].append(not invocation.is_completed())
+
+    def do_on_connected(self):
+        # Returning nothing accepts the connection.
+        events["connected"].append(self.get_context().get_connection_id())
+
+    def do_on_disconnected(self, error):
+        events["disconnected"].append((self.get_context().get_connection_id(), error))
+
+
+class DecoratedRefusingHub(Hubs.Hub):
+    def do_on_connected(self):
+        events["refused"].append(self.get_context().get_connection_id())
+        raise Hubs.HubException("not today ✗")
+
+    def do_on_disconnected(self, error):
+        events["refused_disconnected"].append(error)
+
+
+HUBS = {
+    "signals": (ChatHub, RefusingHub),
+    "decorators": (DecoratedChatHub, DecoratedRefusingHub),
+}
+
+
 def find_node_path():
     node_path = os.environ.get("NODE_PATH") or DEFAULT_NODE_PATH
     for folder in node_path.split(os.pathsep):
@@ -155,14 +212,16 @@ class Loop:
         assert not self.timed_out, f"{what}: not within {TIMEOUT_SECONDS} s"
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(params=sorted(HUBS))
+def server(request):
     for recorded in events.values():
         recorded.clear()
 
+    chat_hub, refusing_hub = HUBS[request.param]
     server = Hubs.Server.new()
-    server.map_hub("/chathub", ChatHub.__gtype__, None)
-    server.map_hub("/refuse", RefusingHub.__gtype__, None)
+    # By GType, as C would, and by class, as the override allows.
+    server.map_hub("/chathub", chat_hub.__gtype__ if request.param == "signals" else chat_hub, None)
+    server.map_hub("/refuse", refusing_hub, None)
     server.listen_local(0)
     yield server
 
