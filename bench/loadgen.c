@@ -1,0 +1,1005 @@
+/* loadgen.c: the load generator of the benchmarks, for every server alike
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One thread on epoll drives many connections: a tiny HTTP POST to
+ * PATH/negotiate, the WebSocket upgrade on the same socket, the SignalR JSON
+ * handshake, then the scenario. Client frames are masked; every buffer is
+ * allocated once per connection at start, none per message.
+ *
+ *   loadgen --port P --scenario echo|broadcast|echoAll|idle|raw
+ *           [--connections N] [--warmup S] [--duration S] [--window W]
+ *           [--server-pid PID] [--label TEXT]
+ *
+ * raw: no negotiate and no SignalR, an echo of a frame the size of an Echo
+ * invocation, against bench/raw-ws-echo.c: the generator's own ceiling.
+ *
+ * It prints one JSON object on its last line of standard output. With
+ * --server-pid it reads the server's CPU time over the measurement from
+ * /proc/PID/stat and its memory at the end from /proc/PID/smaps_rollup.
+ * Every loop is bounded in count and in time; it connects to 127.0.0.1 only.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF_SIZE (16 * 1024)
+#define WBUF_SIZE (4 * 1024)
+#define MAX_CONNECTING 64
+#define HIST_BUCKETS 100000 /* 10 µs each: up to 1 s; beyond, only max */
+#define MASK_KEY 0x5a3c96e1u
+
+enum { S_NONE, S_CONNECTING, S_NEGOTIATE, S_UPGRADE, S_HANDSHAKE, S_READY, S_DEAD };
+enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW };
+
+typedef struct
+{
+  int fd;
+  int state;
+  int index;
+  uint8_t *rbuf;
+  size_t rlen;
+  uint8_t *wbuf;
+  size_t wlen, woff;
+  int want_out;
+  int outstanding;
+  uint64_t next_id;
+  int64_t send_us;
+  int64_t next_idle_us;
+} Conn;
+
+static const char *opt_path = "/echo";
+static int opt_port = 5000;
+static int opt_scenario = SC_ECHO;
+static const char *opt_scenario_name = "echo";
+static int opt_connections = 10;
+static double opt_warmup = 5, opt_duration = 15;
+static int opt_window = 0;
+static int opt_server_pid = 0;
+static const char *opt_label = "";
+
+static int epfd;
+static Conn *conns;
+static int n_ready, n_connecting, n_started, n_dead;
+
+/* measured */
+static int measuring;
+static uint64_t completions, deliveries, errors, errors_setup;
+static uint64_t hist[HIST_BUCKETS];
+static uint64_t hist_n;
+static int64_t lat_max_us;
+static char first_error[256];
+
+static int64_t
+mono_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+note_error (const char *what, Conn *c)
+{
+  if (measuring)
+    errors++;
+  else
+    errors_setup++;
+  if (first_error[0] == '\0')
+    snprintf (first_error, sizeof first_error, "conn %d: %s", c ? c->index : -1, what);
+}
+
+static void
+record_latency (int64_t us)
+{
+  if (!measuring)
+    return;
+  if (us < 0)
+    us = 0;
+  if (us > lat_max_us)
+    lat_max_us = us;
+  int64_t b = us / 10;
+  if (b >= HIST_BUCKETS)
+    b = HIST_BUCKETS - 1;
+  hist[b]++;
+  hist_n++;
+}
+
+static double
+percentile_ms (double p)
+{
+  if (hist_n == 0)
+    return 0;
+  uint64_t want = (uint64_t) (p * hist_n);
+  if (want >= hist_n)
+    want = hist_n - 1;
+  uint64_t seen = 0;
+  for (int i = 0; i < HIST_BUCKETS; i++)
+    {
+      seen += hist[i];
+      if (seen > want)
+        return (i * 10 + 5) / 1000.0;
+    }
+  return lat_max_us / 1000.0;
+}
+
+static void
+conn_close (Conn *c)
+{
+  if (c->fd >= 0)
+    {
+      epoll_ctl (epfd, EPOLL_CTL_DEL, c->fd, NULL);
+      close (c->fd);
+      c->fd = -1;
+    }
+  if (c->state == S_READY)
+    n_ready--;
+  else if (c->state >= S_CONNECTING && c->state < S_READY)
+    n_connecting--;
+  c->state = S_DEAD;
+  n_dead++;
+}
+
+static void
+update_events (Conn *c)
+{
+  struct epoll_event ev = { .events = EPOLLIN | (c->want_out ? EPOLLOUT : 0), .data.ptr = c };
+  epoll_ctl (epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void
+flush_out (Conn *c)
+{
+  while (c->woff < c->wlen)
+    {
+      ssize_t n = write (c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+      if (n < 0)
+        {
+          if (errno == EAGAIN)
+            break;
+          if (errno == EINTR)
+            continue;
+          note_error ("write failed", c);
+          conn_close (c);
+          return;
+        }
+      c->woff += n;
+    }
+  if (c->woff == c->wlen)
+    {
+      c->woff = c->wlen = 0;
+      if (c->want_out)
+        {
+          c->want_out = 0;
+          update_events (c);
+        }
+    }
+  else if (!c->want_out)
+    {
+      c->want_out = 1;
+      update_events (c);
+    }
+}
+
+static int
+queue_raw (Conn *c, const void *data, size_t len)
+{
+  if (c->wlen + len > WBUF_SIZE)
+    {
+      note_error ("write buffer full", c);
+      return -1;
+    }
+  memcpy (c->wbuf + c->wlen, data, len);
+  c->wlen += len;
+  return 0;
+}
+
+/* A masked client frame of @opcode around @payload. */
+static int
+queue_frame (Conn *c, int opcode, const char *payload, size_t len)
+{
+  uint8_t hdr[14];
+  size_t h = 0;
+  uint8_t key[4] = { MASK_KEY >> 24, (MASK_KEY >> 16) & 0xff, (MASK_KEY >> 8) & 0xff, MASK_KEY & 0xff };
+
+  hdr[h++] = 0x80 | opcode;
+  if (len < 126)
+    hdr[h++] = 0x80 | len;
+  else
+    {
+      hdr[h++] = 0x80 | 126;
+      hdr[h++] = len >> 8;
+      hdr[h++] = len & 0xff;
+    }
+  memcpy (hdr + h, key, 4);
+  h += 4;
+  if (c->wlen + h + len > WBUF_SIZE)
+    {
+      note_error ("write buffer full", c);
+      return -1;
+    }
+  memcpy (c->wbuf + c->wlen, hdr, h);
+  c->wlen += h;
+  uint8_t *dst = c->wbuf + c->wlen;
+  for (size_t i = 0; i < len; i++)
+    dst[i] = payload[i] ^ key[i & 3];
+  c->wlen += len;
+  return 0;
+}
+
+static size_t
+format_iso_now (char *buf)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  /* six digits, trailing zeros trimmed: the form both servers write back */
+  size_t n = sprintf (buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+  while (buf[n - 1] == '0')
+    n--;
+  if (buf[n - 1] == '.')
+    n--;
+  buf[n++] = 'Z';
+  buf[n] = '\0';
+  return n;
+}
+
+static void
+send_invocation (Conn *c, const char *target, int with_time, int int_arg)
+{
+  char msg[256];
+  char arg[64];
+  size_t n;
+
+  if (with_time)
+    {
+      format_iso_now (arg);
+      n = snprintf (msg, sizeof msg,
+                    "{\"type\":1,\"invocationId\":\"%llu\",\"target\":\"%s\",\"arguments\":[\"%s\"]}\x1e",
+                    (unsigned long long) c->next_id++, target, arg);
+    }
+  else
+    n = snprintf (msg, sizeof msg,
+                  "{\"type\":1,\"invocationId\":\"%llu\",\"target\":\"%s\",\"arguments\":[%d]}\x1e",
+                  (unsigned long long) c->next_id++, target, int_arg);
+  c->send_us = mono_us ();
+  c->outstanding++;
+  if (queue_frame (c, 1, msg, n) < 0)
+    conn_close (c);
+}
+
+static void
+send_raw_echo (Conn *c)
+{
+  static const char payload[] =
+    "{\"type\":1,\"invocationId\":\"1234\",\"target\":\"Echo\",\"arguments\":[\"2026-11-25T15:08:05.123456Z\"]}\x1e";
+  c->send_us = mono_us ();
+  c->outstanding++;
+  if (queue_frame (c, 2, payload, sizeof payload - 1) < 0)
+    conn_close (c);
+}
+
+/* What each ready connection sends when it may. */
+static int started;
+
+static void
+drive (Conn *c)
+{
+  if (c->state != S_READY || !started)
+    return;
+  switch (opt_scenario)
+    {
+    case SC_ECHO:
+      while (c->outstanding < opt_window && c->state == S_READY)
+        send_invocation (c, "Echo", 1, 0);
+      break;
+    case SC_RAW:
+      while (c->outstanding < opt_window && c->state == S_READY)
+        send_raw_echo (c);
+      break;
+    case SC_ECHOALL:
+      while (c->outstanding < opt_window && c->state == S_READY)
+        send_invocation (c, "EchoAll", 1, 0);
+      break;
+    case SC_BROADCAST:
+      if (c->index == 0)
+        while (c->outstanding < opt_window && c->state == S_READY)
+          send_invocation (c, "Broadcast", 0, (int) (mono_us () & 0x7fffffff));
+      break;
+    case SC_IDLE:
+      break;
+    }
+  /* everything this connection queued, in one write */
+  if (c->state == S_READY && c->wlen > c->woff && !c->want_out)
+    flush_out (c);
+}
+
+static int64_t
+parse_time_of_day_us (const char *p, const char *end)
+{
+  /* 2026-11-25T15:08:05.123456Z */
+  const char *t = memchr (p, 'T', end - p);
+  if (t == NULL || end - t < 9)
+    return -1;
+  int64_t h = (t[1] - '0') * 10 + (t[2] - '0');
+  int64_t m = (t[4] - '0') * 10 + (t[5] - '0');
+  int64_t s = (t[7] - '0') * 10 + (t[8] - '0');
+  int64_t us = 0;
+  const char *q = t + 9;
+  if (q < end && *q == '.')
+    {
+      int digits = 0;
+      q++;
+      while (q < end && *q >= '0' && *q <= '9')
+        {
+          if (digits < 6)
+            {
+              us = us * 10 + (*q - '0');
+              digits++;
+            }
+          q++;
+        }
+      while (digits++ < 6)
+        us *= 10;
+    }
+  return ((h * 60 + m) * 60 + s) * 1000000 + us;
+}
+
+static int64_t
+realtime_of_day_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) (ts.tv_sec % 86400) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+on_completion (Conn *c, const char *msg, size_t len)
+{
+  if (memmem (msg, len, "\"error\"", 7) != NULL)
+    {
+      char what[200];
+      snprintf (what, sizeof what, "completion error: %.*s", (int) (len < 150 ? len : 150), msg);
+      note_error (what, c);
+    }
+  if (c->outstanding > 0)
+    c->outstanding--;
+  if (measuring)
+    completions++;
+  if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE)
+    record_latency (mono_us () - c->send_us);
+}
+
+static void
+on_delivery (Conn *c, const char *msg, size_t len)
+{
+  const char *args = memmem (msg, len, "\"arguments\":[", 13);
+  if (measuring)
+    deliveries++;
+  if (args == NULL)
+    return;
+  args += 13;
+  if (opt_scenario == SC_BROADCAST)
+    {
+      int64_t v = strtoll (args, NULL, 10);
+      int64_t d = ((mono_us () & 0x7fffffff) - v) & 0x7fffffff;
+      record_latency (d);
+    }
+  else if (opt_scenario == SC_ECHOALL)
+    {
+      int64_t t = parse_time_of_day_us (args, msg + len);
+      if (t >= 0)
+        {
+          int64_t d = realtime_of_day_us () - t;
+          if (d < -43200000000LL)
+            d += 86400000000LL;
+          record_latency (d);
+        }
+    }
+}
+
+static void
+on_message (Conn *c, const char *msg, size_t len)
+{
+  if (c->state == S_HANDSHAKE)
+    {
+      if (memmem (msg, len, "\"error\"", 7) != NULL)
+        {
+          note_error ("handshake refused", c);
+          conn_close (c);
+          return;
+        }
+      c->state = S_READY;
+      n_connecting--;
+      n_ready++;
+      return;
+    }
+  const char *t = memmem (msg, len, "\"type\":", 7);
+  if (t == NULL)
+    return;
+  switch (t[7])
+    {
+    case '1':
+      on_delivery (c, msg, len);
+      break;
+    case '3':
+      on_completion (c, msg, len);
+      break;
+    case '6':
+      break;
+    case '7':
+      note_error ("server closed the hub connection", c);
+      conn_close (c);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+process_frames (Conn *c)
+{
+  size_t off = 0;
+
+  while (c->state != S_DEAD && c->rlen - off >= 2)
+    {
+      uint8_t *f = c->rbuf + off;
+      int opcode = f[0] & 0x0f;
+      int masked = f[1] & 0x80;
+      uint64_t plen = f[1] & 0x7f;
+      size_t h = 2;
+      if (plen == 126)
+        {
+          if (c->rlen - off < 4)
+            break;
+          plen = ((uint64_t) f[2] << 8) | f[3];
+          h = 4;
+        }
+      else if (plen == 127)
+        {
+          if (c->rlen - off < 10)
+            break;
+          plen = 0;
+          for (int i = 0; i < 8; i++)
+            plen = (plen << 8) | f[2 + i];
+          h = 10;
+        }
+      if (masked)
+        h += 4;
+      if (h + plen > RBUF_SIZE)
+        {
+          note_error ("frame larger than the read buffer", c);
+          conn_close (c);
+          return;
+        }
+      if (c->rlen - off < h + plen)
+        break;
+      char *p = (char *) f + h;
+      if (opcode == 8)
+        {
+          note_error ("server closed the WebSocket", c);
+          conn_close (c);
+          return;
+        }
+      else if (opcode == 9)
+        {
+          if (queue_frame (c, 10, p, plen) == 0)
+            flush_out (c);
+        }
+      else if (opcode == 0 || opcode == 1 || opcode == 2)
+        {
+          if (opt_scenario == SC_RAW)
+            {
+              if (c->outstanding > 0)
+                c->outstanding--;
+              if (measuring)
+                completions++;
+              record_latency (mono_us () - c->send_us);
+            }
+          else
+            {
+              /* SignalR messages end with 0x1e; none spans frames here */
+              size_t start = 0;
+              for (size_t i = 0; i < plen && c->state != S_DEAD; i++)
+                if (p[i] == 0x1e)
+                  {
+                    on_message (c, p + start, i - start);
+                    start = i + 1;
+                  }
+            }
+        }
+      off += h + plen;
+    }
+  if (c->state == S_DEAD)
+    return;
+  if (off > 0)
+    {
+      memmove (c->rbuf, c->rbuf + off, c->rlen - off);
+      c->rlen -= off;
+    }
+  drive (c);
+}
+
+static void
+send_upgrade (Conn *c, const char *token, size_t token_len)
+{
+  char req[512];
+  int n;
+  if (token)
+    n = snprintf (req, sizeof req,
+                  "GET %s?id=%.*s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n",
+                  opt_path, (int) token_len, token, opt_port);
+  else
+    n = snprintf (req, sizeof req,
+                  "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n",
+                  opt_path, opt_port);
+  c->state = S_UPGRADE;
+  if (queue_raw (c, req, n) == 0)
+    flush_out (c);
+}
+
+static void
+on_negotiate_data (Conn *c)
+{
+  c->rbuf[c->rlen] = '\0';
+  char *end = strstr ((char *) c->rbuf, "\r\n\r\n");
+  if (end == NULL)
+    return;
+  if (strncmp ((char *) c->rbuf, "HTTP/1.1 200", 12) != 0)
+    {
+      note_error ("negotiate failed", c);
+      conn_close (c);
+      return;
+    }
+  size_t hdr_len = end + 4 - (char *) c->rbuf;
+  size_t body_len = c->rlen - hdr_len;
+  char *cl = strcasestr ((char *) c->rbuf, "\r\ncontent-length:");
+  if (cl != NULL && cl < end)
+    {
+      size_t want = strtoul (cl + 17, NULL, 10);
+      if (body_len < want)
+        return;
+    }
+  else if (strstr (end + 4, "\r\n0\r\n\r\n") == NULL)
+    return;
+  char *tok = strstr (end, "\"connectionToken\":\"");
+  if (tok == NULL)
+    {
+      note_error ("no connectionToken", c);
+      conn_close (c);
+      return;
+    }
+  tok += 19;
+  char *tok_end = strchr (tok, '"');
+  if (tok_end == NULL)
+    {
+      note_error ("bad connectionToken", c);
+      conn_close (c);
+      return;
+    }
+  char token[128];
+  size_t tl = tok_end - tok < 127 ? tok_end - tok : 127;
+  memcpy (token, tok, tl);
+  c->rlen = 0;
+  send_upgrade (c, token, tl);
+}
+
+static void
+on_upgrade_data (Conn *c)
+{
+  c->rbuf[c->rlen] = '\0';
+  char *end = strstr ((char *) c->rbuf, "\r\n\r\n");
+  if (end == NULL)
+    return;
+  if (strncmp ((char *) c->rbuf, "HTTP/1.1 101", 12) != 0)
+    {
+      char what[200];
+      snprintf (what, sizeof what, "upgrade refused: %.60s", (char *) c->rbuf);
+      note_error (what, c);
+      conn_close (c);
+      return;
+    }
+  size_t hdr_len = end + 4 - (char *) c->rbuf;
+  memmove (c->rbuf, c->rbuf + hdr_len, c->rlen - hdr_len);
+  c->rlen -= hdr_len;
+  if (opt_scenario == SC_RAW)
+    {
+      c->state = S_READY;
+      n_connecting--;
+      n_ready++;
+      return;
+    }
+  c->state = S_HANDSHAKE;
+  static const char hs[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
+  if (queue_frame (c, 1, hs, sizeof hs - 1) == 0)
+    flush_out (c);
+  if (c->state != S_DEAD && c->rlen > 0)
+    process_frames (c);
+}
+
+static void
+on_readable (Conn *c)
+{
+  for (int rounds = 0; rounds < 16 && c->state != S_DEAD; rounds++)
+    {
+      size_t room = RBUF_SIZE - 1 - c->rlen;
+      if (room == 0)
+        {
+          note_error ("read buffer full", c);
+          conn_close (c);
+          return;
+        }
+      ssize_t n = read (c->fd, c->rbuf + c->rlen, room);
+      if (n < 0)
+        {
+          if (errno == EAGAIN)
+            return;
+          if (errno == EINTR)
+            continue;
+          note_error ("read failed", c);
+          conn_close (c);
+          return;
+        }
+      if (n == 0)
+        {
+          note_error ("server closed the socket", c);
+          conn_close (c);
+          return;
+        }
+      c->rlen += n;
+      switch (c->state)
+        {
+        case S_NEGOTIATE:
+          on_negotiate_data (c);
+          break;
+        case S_UPGRADE:
+          on_upgrade_data (c);
+          break;
+        case S_HANDSHAKE:
+        case S_READY:
+          process_frames (c);
+          break;
+        }
+      if ((size_t) n < room)
+        return;
+    }
+}
+
+static void
+start_connect (Conn *c)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (opt_port) };
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  c->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  n_started++;
+  if (c->fd < 0)
+    {
+      note_error ("socket() failed (ulimit -n?)", c);
+      c->state = S_DEAD;
+      n_dead++;
+      return;
+    }
+  int one = 1;
+  setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->state = S_CONNECTING;
+  n_connecting++;
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+  c->want_out = 1;
+  epoll_ctl (epfd, EPOLL_CTL_ADD, c->fd, &ev);
+  if (connect (c->fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno != EINPROGRESS)
+    {
+      note_error ("connect failed", c);
+      conn_close (c);
+    }
+}
+
+static void
+on_connected (Conn *c)
+{
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0)
+    {
+      note_error ("connect refused", c);
+      conn_close (c);
+      return;
+    }
+  c->want_out = 0;
+  update_events (c);
+  if (opt_scenario == SC_RAW)
+    {
+      send_upgrade (c, NULL, 0);
+      return;
+    }
+  char req[256];
+  int n = snprintf (req, sizeof req,
+                    "POST %s/negotiate?negotiateVersion=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                    "Content-Length: 0\r\n\r\n",
+                    opt_path, opt_port);
+  c->state = S_NEGOTIATE;
+  if (queue_raw (c, req, n) == 0)
+    flush_out (c);
+}
+
+static void
+poll_once (int timeout_ms)
+{
+  struct epoll_event evs[512];
+  int n = epoll_wait (epfd, evs, 512, timeout_ms);
+  for (int i = 0; i < n; i++)
+    {
+      Conn *c = evs[i].data.ptr;
+      if (c->state == S_DEAD)
+        continue;
+      if (c->state == S_CONNECTING)
+        {
+          if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            on_connected (c);
+          continue;
+        }
+      if (evs[i].events & EPOLLOUT)
+        flush_out (c);
+      if (c->state != S_DEAD && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        on_readable (c);
+    }
+}
+
+/* /proc/PID/stat utime + stime, in seconds */
+static double
+server_cpu_s (void)
+{
+  char path[64], buf[1024];
+  if (opt_server_pid <= 0)
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/stat", opt_server_pid);
+  FILE *f = fopen (path, "r");
+  if (f == NULL)
+    return 0;
+  size_t n = fread (buf, 1, sizeof buf - 1, f);
+  fclose (f);
+  buf[n] = '\0';
+  char *p = strrchr (buf, ')');
+  if (p == NULL)
+    return 0;
+  unsigned long utime = 0, stime = 0;
+  /* after ")": state(3) ... utime is field 14, stime 15 */
+  sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+  return (double) (utime + stime) / sysconf (_SC_CLK_TCK);
+}
+
+static long
+read_kib (const char *path, const char *key)
+{
+  char line[256];
+  size_t kl = strlen (key);
+  long v = -1;
+  FILE *f = fopen (path, "r");
+  if (f == NULL)
+    return -1;
+  while (fgets (line, sizeof line, f))
+    if (strncmp (line, key, kl) == 0)
+      {
+        v = strtol (line + kl, NULL, 10);
+        break;
+      }
+  fclose (f);
+  return v;
+}
+
+static long
+server_kib (const char *key)
+{
+  char path[64];
+  if (opt_server_pid <= 0)
+    return -1;
+  snprintf (path, sizeof path, "/proc/%d/smaps_rollup", opt_server_pid);
+  return read_kib (path, key);
+}
+
+static void
+usage (void)
+{
+  fprintf (stderr, "usage: loadgen --port P --scenario echo|broadcast|echoAll|idle|raw [--path /echo]\n"
+                   "               [--connections N] [--warmup S] [--duration S] [--window W]\n"
+                   "               [--server-pid PID] [--label TEXT]\n");
+  exit (2);
+}
+
+int
+main (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+      if (v == NULL)
+        usage ();
+      if (!strcmp (a, "--port"))
+        opt_port = atoi (v);
+      else if (!strcmp (a, "--path"))
+        opt_path = v;
+      else if (!strcmp (a, "--connections"))
+        opt_connections = atoi (v);
+      else if (!strcmp (a, "--warmup"))
+        opt_warmup = atof (v);
+      else if (!strcmp (a, "--duration"))
+        opt_duration = atof (v);
+      else if (!strcmp (a, "--window"))
+        opt_window = atoi (v);
+      else if (!strcmp (a, "--server-pid"))
+        opt_server_pid = atoi (v);
+      else if (!strcmp (a, "--label"))
+        opt_label = v;
+      else if (!strcmp (a, "--scenario"))
+        {
+          opt_scenario_name = v;
+          if (!strcmp (v, "echo"))
+            opt_scenario = SC_ECHO;
+          else if (!strcmp (v, "broadcast"))
+            opt_scenario = SC_BROADCAST;
+          else if (!strcmp (v, "echoAll"))
+            opt_scenario = SC_ECHOALL;
+          else if (!strcmp (v, "idle"))
+            opt_scenario = SC_IDLE;
+          else if (!strcmp (v, "raw"))
+            opt_scenario = SC_RAW;
+          else
+            usage ();
+        }
+      else
+        usage ();
+      i++;
+    }
+  if (opt_connections < 1 || opt_connections > 100000 || opt_duration <= 0 || opt_duration > 600 ||
+      opt_warmup < 0 || opt_warmup > 600)
+    usage ();
+  if (opt_window <= 0)
+    opt_window = opt_scenario == SC_ECHOALL ? 4 : opt_scenario == SC_BROADCAST ? 2 : 1;
+
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+
+  epfd = epoll_create1 (EPOLL_CLOEXEC);
+  conns = calloc (opt_connections, sizeof (Conn));
+  for (int i = 0; i < opt_connections; i++)
+    {
+      conns[i].fd = -1;
+      conns[i].index = i;
+      conns[i].next_id = 1;
+      conns[i].rbuf = malloc (RBUF_SIZE);
+      conns[i].wbuf = malloc (WBUF_SIZE);
+    }
+
+  long slab_before = read_kib ("/proc/meminfo", "Slab:");
+  long rss_before = server_kib ("Rss:");
+
+  /* Connect, at most MAX_CONNECTING at a time, for at most 120 s. */
+  int64_t t0 = mono_us ();
+  int next = 0;
+  while (n_ready + n_dead < opt_connections && mono_us () - t0 < 120 * 1000000LL)
+    {
+      while (next < opt_connections && n_connecting < MAX_CONNECTING)
+        start_connect (&conns[next++]);
+      poll_once (10);
+    }
+  double connect_s = (mono_us () - t0) / 1e6;
+  for (int i = 0; i < opt_connections; i++)
+    if (conns[i].state != S_READY && conns[i].state != S_DEAD)
+      {
+        note_error ("not connected in time", &conns[i]);
+        conn_close (&conns[i]);
+      }
+  fprintf (stderr, "loadgen: %d/%d connections ready in %.1f s\n", n_ready, opt_connections, connect_s);
+
+  /* The idle scenario: one Echo a second from one connection in 100. */
+  int64_t start = mono_us ();
+  started = 1;
+  for (int i = 0; i < opt_connections; i++)
+    {
+      conns[i].next_idle_us = start + (int64_t) (1000000.0 * (i / 100) / (opt_connections / 100 + 1));
+      drive (&conns[i]);
+    }
+
+  int64_t warm_end = start + (int64_t) (opt_warmup * 1e6);
+  int64_t end = warm_end + (int64_t) (opt_duration * 1e6);
+  double cpu0 = 0, gen_cpu0 = 0;
+  int64_t mstart = 0;
+  long slab_peak = slab_before, rss_peak = rss_before, rss_mid = -1;
+  int64_t next_sample = start;
+  for (int64_t now = mono_us (); now < end; now = mono_us ())
+    {
+      if (!measuring && now >= warm_end)
+        {
+          measuring = 1;
+          mstart = now;
+          cpu0 = server_cpu_s ();
+          struct rusage ru0;
+          getrusage (RUSAGE_SELF, &ru0);
+          gen_cpu0 = ru0.ru_utime.tv_sec + ru0.ru_stime.tv_sec + (ru0.ru_utime.tv_usec + ru0.ru_stime.tv_usec) / 1e6;
+        }
+      if (measuring && rss_mid < 0 && now >= mstart + (end - mstart) / 2)
+        rss_mid = server_kib ("Rss:");
+      if (now >= next_sample)
+        {
+          long r = server_kib ("Rss:");
+          long s = read_kib ("/proc/meminfo", "Slab:");
+          if (r > rss_peak)
+            rss_peak = r;
+          if (s > slab_peak)
+            slab_peak = s;
+          next_sample = now + 250000;
+        }
+      if (opt_scenario == SC_IDLE)
+        for (int i = 0; i < opt_connections; i += 100)
+          {
+            Conn *c = &conns[i];
+            if (c->state == S_READY && c->outstanding == 0 && now >= c->next_idle_us)
+              {
+                c->next_idle_us += 1000000;
+                send_invocation (c, "Echo", 1, 0);
+                if (c->state == S_READY)
+                  flush_out (c);
+              }
+          }
+      poll_once (opt_scenario == SC_IDLE ? 5 : 10);
+    }
+  double elapsed = (mono_us () - mstart) / 1e6;
+  double cpu = server_cpu_s () - cpu0;
+  long rss = server_kib ("Rss:");
+  long pss = server_kib ("Pss:");
+  long slab = read_kib ("/proc/meminfo", "Slab:");
+  uint64_t msgs = (opt_scenario == SC_BROADCAST || opt_scenario == SC_ECHOALL) ? deliveries : completions;
+  int ready_at_end = n_ready;
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  double gen_cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 - gen_cpu0;
+
+  printf ("{\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,\"msgs_per_s\":%.1f,"
+          "\"completions_per_s\":%.1f,\"deliveries_per_s\":%.1f,"
+          "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
+          "\"server_cpu_s\":%.2f,\"loadgen_cpu_s\":%.2f,\"rss_kib\":%ld,\"pss_kib\":%ld,\"rss_base_kib\":%ld,"
+          "\"rss_peak_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_kib_per_conn\":%.2f,\"slab_kib_delta\":%ld,\"slab_peak_kib_delta\":%ld,"
+          "\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
+          opt_scenario_name, opt_label, opt_connections, ready_at_end, msgs / elapsed,
+          completions / elapsed, deliveries / elapsed, percentile_ms (0.50), percentile_ms (0.99),
+          lat_max_us / 1000.0, (unsigned long long) hist_n, cpu, gen_cpu, rss, pss, rss_before, rss_peak, rss_mid,
+          rss >= 0 && rss_before >= 0 ? (double) (rss - rss_before) / opt_connections : -1.0,
+          slab - slab_before, slab_peak - slab_before, (unsigned long long) errors,
+          (unsigned long long) errors_setup, connect_s, elapsed);
+  for (const char *p = first_error; *p; p++)
+    if (*p == '"' || *p == '\\')
+      printf ("\\%c", *p);
+    else if ((unsigned char) *p >= 0x20 && *p != 0x1e)
+      putchar (*p);
+  printf ("\"}\n");
+  fflush (stdout);
+
+  for (int i = 0; i < opt_connections; i++)
+    if (conns[i].fd >= 0)
+      close (conns[i].fd);
+  return 0;
+}
