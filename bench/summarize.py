@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+# summarize.py RUNS.jsonl LATEST.jsonl: the median of each row over its runs,
+# one JSON object a line into LATEST.jsonl, a table on standard output and,
+# last, "echo ratio R" (hubs-glib's echo rate over ASP.NET Core's, at the
+# largest echo row both servers ran).
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import json
+import statistics
+import sys
+
+FIELDS = ["msgs_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_s", "loadgen_cpu_s",
+          "rss_kib", "rss_base_kib", "rss_mid_kib", "rss_peak_kib", "rss_kib_per_conn",
+          "pss_kib", "slab_kib_delta", "errors", "setup_errors", "ready"]
+
+runs = []
+with open(sys.argv[1]) as f:
+    for line in f:
+        line = line.strip()
+        if line:
+            runs.append(json.loads(line))
+
+groups = {}
+for r in runs:
+    key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0))
+    groups.setdefault(key, []).append(r)
+
+rows = []
+for key, rs in groups.items():
+    scenario, server, connections, window = key
+    out = {"scenario": scenario, "server": server, "protocol": "json", "transport": "websockets",
+           "connections": connections, "runs": len(rs)}
+    if scenario == "raw":
+        out["window"] = window
+    for f in FIELDS:
+        vals = [r[f] for r in rs if isinstance(r.get(f), (int, float))]
+        if not vals:
+            continue
+        if f in ("errors", "setup_errors"):
+            out[f] = max(vals) if min(vals) >= 0 else -1
+        else:
+            out[f] = round(statistics.median(vals), 3)
+    errs = [r.get("first_error") for r in rs if r.get("first_error")]
+    if errs:
+        out["first_error"] = errs[0]
+    out["commit"] = rs[0].get("commit")
+    rows.append(out)
+
+order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "raw": 4}
+rows.sort(key=lambda r: (order.get(r["scenario"], 9), r["connections"], r.get("window", 0), r["server"]))
+
+with open(sys.argv[2], "w") as f:
+    for r in rows:
+        f.write(json.dumps(r) + "\n")
+
+rate = {(r["scenario"], r["connections"], r["server"]): r.get("msgs_per_s") for r in rows}
+
+
+def ratio(r):
+    if r["server"] != "hubs":
+        return ""
+    a = rate.get((r["scenario"], r["connections"], "aspnetcore"))
+    h = r.get("msgs_per_s")
+    if not a or h is None:
+        return ""
+    return "%.2f" % (h / a)
+
+
+hdr = "%-9s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
+    "scenario", "server", "conns", "msgs/s", "ratio", "p50 ms", "p99 ms", "max ms",
+    "cpu s", "rss KiB", "KiB/conn", "slabMB", "errors")
+print(hdr)
+print("-" * len(hdr))
+for r in rows:
+    server = r["server"] if r["scenario"] != "raw" else "raw w%s" % r.get("window")
+    print("%-9s %-10s %6d %11.0f %6s %8.2f %8.2f %8.2f %7.2f %9s %9s %6s %6s" % (
+        r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio(r),
+        r.get("p50_ms", 0), r.get("p99_ms", 0), r.get("max_ms", 0), r.get("server_cpu_s", 0),
+        r.get("rss_kib", ""), r.get("rss_kib_per_conn", ""),
+        "%.1f" % (r["slab_kib_delta"] / 1024) if "slab_kib_delta" in r else "",
+        r.get("errors", "")))
+
+echo = sorted([r for r in rows if r["scenario"] == "echo" and r["server"] == "hubs"
+               and rate.get(("echo", r["connections"], "aspnetcore"))],
+              key=lambda r: r["connections"])
+if echo:
+    r = echo[-1]
+    print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore")]))
+else:
+    print("echo ratio n/a")
