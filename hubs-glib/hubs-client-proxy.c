@@ -5,6 +5,8 @@
 
 #include "hubs-hub-clients-private.h"
 
+#include "hubs-connection-context-private.h"
+
 #include <gobject/gvaluecollector.h>
 
 /**
@@ -26,6 +28,11 @@
  * recipients. Sending never blocks: the message is queued on each
  * recipient's connection; a connection whose outgoing buffer is full is
  * closed rather than allowed to grow without bound.
+ *
+ * The proxy of a single client ([method@Hubs.HubClients.caller],
+ * [method@Hubs.HubClients.client]) can also call a client method and wait
+ * for its result, SignalR's `InvokeAsync`, with
+ * [method@Hubs.ClientProxy.invoke_async].
  *
  * Since: 0.1
  */
@@ -72,6 +79,14 @@ hubs_client_proxy_new (HubsLifetimeManager *lifetime_manager,
   self->target = target;
 
   return self;
+}
+
+static void
+hubs_client_proxy_value_free (GValue *value)
+{
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+  g_free (value);
 }
 
 static HubsSerializedMessage *
@@ -246,4 +261,138 @@ hubs_client_proxy_send (HubsClientProxy *self,
   va_end (ap);
 
   hubs_client_proxy_send_values (self, method, args->len, (const GValue *) args->data);
+}
+
+static void
+invoke_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GValue *value = g_new0 (GValue, 1);
+  GError *error = NULL;
+
+  if (hubs_connection_context_invoke_client_finish (HUBS_CONNECTION_CONTEXT (source), result, value, &error))
+    g_task_return_pointer (task, value, (GDestroyNotify) hubs_client_proxy_value_free);
+  else
+    {
+      g_free (value);
+      g_task_return_error (task, error);
+    }
+}
+
+/**
+ * hubs_client_proxy_invoke_async:
+ * @self: the proxy of a single client
+ * @method: the client method's name
+ * @n_args: the number of arguments
+ * @args: (array length=n_args) (nullable): the arguments
+ * @result_type: the type to bind the client's result to, or
+ *   %G_TYPE_INVALID to take any value (as a `GVariant`)
+ * @cancellable: (nullable): a cancellable, or %NULL
+ * @callback: (scope async) (closure user_data): called with the client's
+ *   result
+ * @user_data: data for @callback
+ *
+ * Calls a method of the client and waits for its result: SignalR's client
+ * results (`Clients.Client(id).InvokeAsync<T>`). Only the proxy of one
+ * client can do this: [method@Hubs.HubClients.caller] or
+ * [method@Hubs.HubClients.client], from a hub or from the
+ * [class@Hubs.HubContext].
+ *
+ * The client receives an invocation with the id `s1`, `s2`, … and answers
+ * it. While a hub method waits, its connection's invocation slot is lent
+ * out, so this works with one invocation at a time
+ * ([property@Hubs.HubOptions:maximum-parallel-invocations]).
+ *
+ * It fails with the client's error text as a %HUBS_HUB_ERROR (the
+ * JavaScript client answers `Client didn't provide a result.` when it has
+ * no handler), with %G_IO_ERROR_NOT_FOUND and `Connection '…' does not
+ * exist.` for an unknown connection, with %G_IO_ERROR_CLOSED and
+ * `Connection '…' disconnected.` when the connection ends first, and with
+ * %HUBS_ERROR_FAILED when called from [vfunc@Hubs.Hub.on_connected] (which
+ * ASP.NET Core refuses too).
+ *
+ * Since: 0.1
+ */
+void
+hubs_client_proxy_invoke_async (HubsClientProxy     *self,
+                                const char          *method,
+                                guint                n_args,
+                                const GValue        *args,
+                                GType                result_type,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  HubsConnectionContext *connection;
+  const char *connection_id;
+
+  g_return_if_fail (HUBS_IS_CLIENT_PROXY (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (n_args == 0 || args != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hubs_client_proxy_invoke_async);
+  g_task_set_name (task, "[hubs-glib] hubs_client_proxy_invoke_async");
+
+  if (self->target->kind != HUBS_TARGET_CONNECTIONS ||
+      self->target->names == NULL || g_strv_length (self->target->names) != 1)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               "Only the proxy of a single client can invoke a client method.");
+      return;
+    }
+
+  connection_id = self->target->names[0];
+  connection = hubs_lifetime_manager_lookup_connection (self->lifetime_manager, connection_id);
+  if (connection == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               "Connection '%s' does not exist.", connection_id);
+      return;
+    }
+
+  hubs_connection_context_invoke_client_async (connection, method, n_args, args, result_type,
+                                               cancellable, invoke_done, g_steal_pointer (&task));
+}
+
+/**
+ * hubs_client_proxy_invoke_finish:
+ * @self: the proxy of a single client
+ * @result: the result given to the callback
+ * @value: (out caller-allocates) (optional): an uninitialized #GValue for
+ *   the client's result
+ * @error: return location for an error
+ *
+ * Finishes [method@Hubs.ClientProxy.invoke_async].
+ *
+ * Returns: %TRUE with @value set to the client's result (of the requested
+ *   type, or a `GVariant`), %FALSE with @error set
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_client_proxy_invoke_finish (HubsClientProxy  *self,
+                                 GAsyncResult     *result,
+                                 GValue           *value,
+                                 GError          **error)
+{
+  g_autofree GValue *result_value = NULL;
+
+  g_return_val_if_fail (HUBS_IS_CLIENT_PROXY (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  result_value = g_task_propagate_pointer (G_TASK (result), error);
+  if (result_value == NULL)
+    return FALSE;
+
+  if (value != NULL)
+    *value = *result_value;
+  else if (G_IS_VALUE (result_value))
+    g_value_unset (result_value);
+  return TRUE;
 }

@@ -41,5 +41,19 @@ HUBS_AVAILABLE_IN_ALL
 gboolean hubs_client_proxy_send_finish      (HubsClientProxy     *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+HUBS_AVAILABLE_IN_ALL
+void     hubs_client_proxy_invoke_async     (HubsClientProxy     *self,
+                                             const char          *method,
+                                             guint                n_args,
+                                             const GValue        *args,
+                                             GType                result_type,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+HUBS_AVAILABLE_IN_ALL
+gboolean hubs_client_proxy_invoke_finish    (HubsClientProxy     *self,
+                                             GAsyncResult        *result,
+                                             GValue              *value,
+                                             GError             **error);
 
 G_END_DECLS

@@ -36,4 +36,46 @@ void                   hubs_connection_context_close               (HubsConnecti
 void                   hubs_connection_context_abort               (HubsConnectionContext *self);
 gboolean               hubs_connection_context_is_closed           (HubsConnectionContext *self);
 
+/* Streams (hubs-stream-writer.c, hubs-stream-reader.c). */
+typedef struct _HubsStreamWriter HubsStreamWriter;
+typedef struct _HubsStreamReader HubsStreamReader;
+
+gboolean hubs_connection_context_has_stream_writer    (HubsConnectionContext *self,
+                                                       const char            *invocation_id);
+/* FALSE when the writer's invocation id is in use. */
+gboolean hubs_connection_context_add_stream_writer    (HubsConnectionContext *self,
+                                                       HubsStreamWriter      *writer);
+void     hubs_connection_context_remove_stream_writer (HubsConnectionContext *self,
+                                                       HubsStreamWriter      *writer);
+/* Whether stream writes must wait for the client to read. */
+gboolean hubs_connection_context_is_congested         (HubsConnectionContext *self);
+/* Takes @task; returns TRUE on it once there is room, or an error once the
+ * connection ends. */
+void     hubs_connection_context_wait_drained         (HubsConnectionContext *self,
+                                                       GTask                 *task);
+/* FALSE when the stream id is in use. */
+gboolean hubs_connection_context_add_upload_stream    (HubsConnectionContext *self,
+                                                       HubsStreamReader      *reader);
+/* The method is done with @reader: it ends, and later items are dropped. */
+void     hubs_connection_context_end_upload_stream    (HubsConnectionContext *self,
+                                                       HubsStreamReader      *reader);
+/* The method read an item: a blocked connection may read on. */
+void     hubs_connection_context_upload_consumed      (HubsConnectionContext *self);
+
+/* Client results: invokes @method on this client and waits for its
+ * Completion. @result_type G_TYPE_INVALID accepts any value (a GVariant). */
+void     hubs_connection_context_invoke_client_async  (HubsConnectionContext *self,
+                                                       const char            *method,
+                                                       guint                  n_args,
+                                                       const GValue          *args,
+                                                       GType                  result_type,
+                                                       GCancellable          *cancellable,
+                                                       GAsyncReadyCallback    callback,
+                                                       gpointer               user_data);
+/* @value: (out caller-allocates) (optional) */
+gboolean hubs_connection_context_invoke_client_finish (HubsConnectionContext *self,
+                                                       GAsyncResult          *result,
+                                                       GValue                *value,
+                                                       GError               **error);
+
 G_END_DECLS

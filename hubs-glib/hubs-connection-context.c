@@ -12,6 +12,7 @@
 #include "hubs-hub-private.h"
 #include "hubs-http-connection-private.h"
 #include "hubs-http-context.h"
+#include "hubs-stream-private.h"
 #include "hubs-user.h"
 
 /* A connection whose outgoing queue holds more than this is not reading: it
@@ -20,6 +21,10 @@
 
 /* ASP.NET Core's TransportMaxBufferSize. */
 #define MAX_WAITING_INPUT_BYTES (64 * 1024)
+
+/* A stream's writes wait while more than this waits for the client: the
+ * WebSocket transport's high watermark, past which it reports draining. */
+#define STREAM_HIGH_WATERMARK (64 * 1024)
 
 typedef enum
 {
@@ -41,8 +46,16 @@ struct _HubsConnectionContext
 
   GByteArray *input;
   gboolean parsing;             /* inside parse_input(): do not re-enter */
-  gboolean invoking;            /* an invocation holds the connection's slot */
-  HubsHubMessage *waiting;      /* an invocation waiting for the slot */
+  guint n_invoking;             /* invocations holding one of the slots */
+  guint n_lent;                 /* slots lent while client results are due */
+  HubsHubMessage *waiting;      /* an invocation waiting for a slot */
+  HubsHubMessage *blocked_item; /* a StreamItem for a full upload stream */
+
+  GHashTable *stream_writers;   /* invocation id → HubsStreamWriter */
+  GHashTable *upload_streams;   /* stream id → HubsStreamReader */
+  GHashTable *client_results;   /* invocation id → GTask */
+  GQueue drain_waiters;         /* GTask: stream writes waiting for room */
+  gboolean in_on_connected;
 
   guint handshake_timeout_id;
   guint heartbeat_id;
@@ -59,6 +72,7 @@ G_DEFINE_FINAL_TYPE (HubsConnectionContext, hubs_connection_context, G_TYPE_OBJE
 
 static void parse_input (HubsConnectionContext *self);
 static void finish (HubsConnectionContext *self);
+static void resume (HubsConnectionContext *self);
 
 static void
 hubs_connection_context_dispose (GObject *object)
@@ -83,6 +97,10 @@ hubs_connection_context_finalize (GObject *object)
   g_clear_object (&self->hub_context);
   g_clear_pointer (&self->input, g_byte_array_unref);
   g_clear_pointer (&self->waiting, hubs_hub_message_unref);
+  g_clear_pointer (&self->blocked_item, hubs_hub_message_unref);
+  g_clear_pointer (&self->stream_writers, g_hash_table_unref);
+  g_clear_pointer (&self->upload_streams, g_hash_table_unref);
+  g_clear_pointer (&self->client_results, g_hash_table_unref);
   g_clear_error (&self->close_error);
 
   G_OBJECT_CLASS (hubs_connection_context_parent_class)->finalize (object);
@@ -101,6 +119,10 @@ static void
 hubs_connection_context_init (HubsConnectionContext *self)
 {
   self->input = g_byte_array_new ();
+  self->stream_writers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->upload_streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->client_results = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_queue_init (&self->drain_waiters);
 }
 
 static const HubsHubSettings *
@@ -282,6 +304,212 @@ hubs_connection_context_send (HubsConnectionContext *self,
   return TRUE;
 }
 
+static void
+value_free (gpointer data)
+{
+  GValue *value = data;
+
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+  g_free (value);
+}
+
+gboolean
+hubs_connection_context_is_congested (HubsConnectionContext *self)
+{
+  return hubs_http_connection_get_queued_bytes (self->http) > STREAM_HIGH_WATERMARK;
+}
+
+void
+hubs_connection_context_wait_drained (HubsConnectionContext *self,
+                                      GTask                 *task)
+{
+  g_queue_push_tail (&self->drain_waiters, task);
+}
+
+/* @error: NULL when there is room again. */
+static void
+release_drain_waiters (HubsConnectionContext *self,
+                       const GError          *error)
+{
+  GTask *task;
+
+  while ((task = g_queue_pop_head (&self->drain_waiters)) != NULL)
+    {
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+}
+
+gboolean
+hubs_connection_context_has_stream_writer (HubsConnectionContext *self,
+                                           const char            *invocation_id)
+{
+  return invocation_id != NULL && g_hash_table_contains (self->stream_writers, invocation_id);
+}
+
+gboolean
+hubs_connection_context_add_stream_writer (HubsConnectionContext *self,
+                                           HubsStreamWriter      *writer)
+{
+  const char *id = hubs_stream_writer_get_invocation_id (writer);
+
+  if (g_hash_table_contains (self->stream_writers, id))
+    return FALSE;
+  g_hash_table_insert (self->stream_writers, g_strdup (id), g_object_ref (writer));
+  return TRUE;
+}
+
+void
+hubs_connection_context_remove_stream_writer (HubsConnectionContext *self,
+                                              HubsStreamWriter      *writer)
+{
+  const char *id = hubs_stream_writer_get_invocation_id (writer);
+
+  if (self->stream_writers != NULL &&
+      g_hash_table_lookup (self->stream_writers, id) == writer)
+    g_hash_table_remove (self->stream_writers, id);
+}
+
+gboolean
+hubs_connection_context_add_upload_stream (HubsConnectionContext *self,
+                                           HubsStreamReader      *reader)
+{
+  const char *id = hubs_stream_reader_get_stream_id (reader);
+
+  if (g_hash_table_contains (self->upload_streams, id))
+    return FALSE;
+  g_hash_table_insert (self->upload_streams, g_strdup (id), g_object_ref (reader));
+  return TRUE;
+}
+
+void
+hubs_connection_context_end_upload_stream (HubsConnectionContext *self,
+                                           HubsStreamReader      *reader)
+{
+  g_autoptr(HubsStreamReader) keep = g_object_ref (reader);
+  const char *id = hubs_stream_reader_get_stream_id (reader);
+
+  if (g_hash_table_lookup (self->upload_streams, id) != reader)
+    return;
+
+  g_hash_table_remove (self->upload_streams, id);
+  hubs_stream_reader_push_end (reader, NULL);
+
+  /* Its waiting item goes nowhere now, and the connection reads on. */
+  if (self->blocked_item != NULL && g_strcmp0 (self->blocked_item->invocation_id, id) == 0)
+    {
+      g_clear_pointer (&self->blocked_item, hubs_hub_message_unref);
+      resume (self);
+    }
+}
+
+/* The connection ends: its streams and pending client results with it. */
+static void
+end_streams (HubsConnectionContext *self)
+{
+  g_autoptr(GError) closed = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "The connection ended.");
+  g_autoptr(GError) disconnected = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  GList *list;
+
+  list = hubs_object_list_ref (g_hash_table_get_values (self->stream_writers));
+  for (GList *l = list; l != NULL; l = l->next)
+    hubs_stream_writer_cancel (l->data);
+  g_list_free_full (list, g_object_unref);
+
+  release_drain_waiters (self, closed);
+
+  list = hubs_object_list_ref (g_hash_table_get_values (self->upload_streams));
+  g_hash_table_remove_all (self->upload_streams);
+  for (GList *l = list; l != NULL; l = l->next)
+    hubs_stream_reader_push_end (l->data, closed);
+  g_list_free_full (list, g_object_unref);
+
+  disconnected = g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED, "Connection '%s' disconnected.",
+                              hubs_connection_context_get_connection_id (self));
+  list = NULL;
+  g_hash_table_iter_init (&iter, self->client_results);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    list = g_list_prepend (list, g_object_ref (value));
+  g_hash_table_remove_all (self->client_results);
+  self->n_lent = 0;
+  for (GList *l = list; l != NULL; l = l->next)
+    g_task_return_error (l->data, g_error_copy (disconnected));
+  g_list_free_full (list, g_object_unref);
+}
+
+void
+hubs_connection_context_invoke_client_async (HubsConnectionContext *self,
+                                             const char            *method,
+                                             guint                  n_args,
+                                             const GValue          *args,
+                                             GType                  result_type,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(HubsHubMessage) message = NULL;
+  g_autofree char *id = NULL;
+  HubsParamType *type;
+
+  g_task_set_source_tag (task, hubs_connection_context_invoke_client_async);
+
+  if (self->in_on_connected)
+    {
+      g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_FAILED,
+                               "Client results inside OnConnectedAsync Hub methods are not allowed.");
+      return;
+    }
+  if (self->state != STATE_CONNECTED)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "Connection '%s' disconnected.",
+                               hubs_connection_context_get_connection_id (self));
+      return;
+    }
+
+  type = g_new0 (HubsParamType, 1);
+  type->type = result_type == G_TYPE_INVALID || result_type == G_TYPE_NONE ? G_TYPE_VARIANT : result_type;
+  g_task_set_task_data (task, type, g_free);
+
+  id = hubs_hub_context_next_client_invocation_id (self->hub_context);
+  message = hubs_hub_message_new_invocation (id, method, n_args, args);
+  g_hash_table_insert (self->client_results, g_steal_pointer (&id), g_object_ref (task));
+  hubs_connection_context_write_message (self, message);
+
+  /* As ASP.NET Core since 7: the invocation that waits for its client lends
+   * its slot, so that the client's next invocation (or the reading of its
+   * answer behind one) goes on even with one invocation at a time. */
+  self->n_lent++;
+  resume (self);
+}
+
+gboolean
+hubs_connection_context_invoke_client_finish (HubsConnectionContext  *self,
+                                              GAsyncResult           *result,
+                                              GValue                 *value,
+                                              GError                **error)
+{
+  g_autofree GValue *result_value = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  result_value = g_task_propagate_pointer (G_TASK (result), error);
+  if (result_value == NULL)
+    return FALSE;
+
+  if (value != NULL)
+    *value = *result_value;
+  else if (G_IS_VALUE (result_value))
+    g_value_unset (result_value);
+  return TRUE;
+}
+
 static gboolean
 heartbeat (gpointer user_data)
 {
@@ -289,7 +517,7 @@ heartbeat (gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   const HubsHubSettings *s = settings (self);
 
-  if (self->client_timeout_active && !self->invoking &&
+  if (self->client_timeout_active && self->n_invoking == 0 &&
       now - self->last_received > (gint64) s->client_timeout_interval_ms * 1000)
     {
       g_autoptr(GError) error = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
@@ -308,6 +536,11 @@ heartbeat (gpointer user_data)
       self->last_ping_sent = now;
       hubs_connection_context_write_message (self, ping);
     }
+
+  /* Transports that do not report draining still release waiting writes. */
+  if (!g_queue_is_empty (&self->drain_waiters) &&
+      !hubs_connection_context_is_congested (self))
+    release_drain_waiters (self, NULL);
 
   return G_SOURCE_CONTINUE;
 }
@@ -335,9 +568,14 @@ run_on_connected (HubsConnectionContext *self)
   g_autoptr(HubsHub) hub = hubs_hub_new_for_connection (hubs_hub_context_get_hub_type (self->hub_context), self);
   g_autoptr(GError) error = NULL;
 
+  gboolean accepted;
+
   /* A refused connection never was connected: as in ASP.NET Core, its
    * on_disconnected does not run. */
-  if (HUBS_HUB_GET_CLASS (hub)->on_connected (hub, &error))
+  self->in_on_connected = TRUE;
+  accepted = HUBS_HUB_GET_CLASS (hub)->on_connected (hub, &error);
+  self->in_on_connected = FALSE;
+  if (accepted)
     self->connected_notified = TRUE;
   else
     {
@@ -443,34 +681,191 @@ process_handshake (HubsConnectionContext *self)
 static void invoke (HubsConnectionContext *self,
                     HubsHubMessage        *message);
 
+static gboolean
+slot_free (HubsConnectionContext *self)
+{
+  guint limit = MAX (settings (self)->maximum_parallel_invocations, 1);
+
+  return self->n_invoking < limit + self->n_lent;
+}
+
+static gboolean
+paused (HubsConnectionContext *self)
+{
+  return self->waiting != NULL || self->blocked_item != NULL;
+}
+
+/* Runs what waited and goes on parsing, once nothing holds parsing back. */
+static void
+resume (HubsConnectionContext *self)
+{
+  if (self->state != STATE_CONNECTED)
+    return;
+
+  if (self->waiting != NULL && slot_free (self))
+    {
+      g_autoptr(HubsHubMessage) next = g_steal_pointer (&self->waiting);
+
+      invoke (self, next);
+    }
+  if (!paused (self))
+    {
+      hubs_http_connection_set_receiving (self->http, TRUE);
+      if (!self->parsing)
+        parse_input (self);
+    }
+}
+
 static void
 invocation_done (HubsConnectionContext *self,
                  gpointer               user_data)
 {
-  self->invoking = FALSE;
+  self->n_invoking--;
   /* A reply may have been due while the method ran. */
   self->last_received = g_get_monotonic_time ();
 
-  if (self->state != STATE_CONNECTED)
-    return;
-
-  if (self->waiting != NULL)
-    {
-      g_autoptr(HubsHubMessage) next = g_steal_pointer (&self->waiting);
-
-      hubs_http_connection_set_receiving (self->http, TRUE);
-      invoke (self, next);
-    }
-  if (!self->invoking && !self->parsing)
-    parse_input (self);
+  resume (self);
 }
 
 static void
 invoke (HubsConnectionContext *self,
         HubsHubMessage        *message)
 {
-  self->invoking = TRUE;
+  self->n_invoking++;
   hubs_hub_dispatcher_invoke (self, message, invocation_done, NULL);
+}
+
+static void
+deliver_item (HubsConnectionContext *self,
+              HubsStreamReader      *reader,
+              HubsHubMessage        *message)
+{
+  g_autoptr(GError) error = NULL;
+  GValue *item = g_new0 (GValue, 1);
+
+  if (!self->protocol->bind_value (message, hubs_stream_reader_get_param_type (reader), item, &error))
+    {
+      g_autoptr(HubsStreamReader) keep = g_object_ref (reader);
+
+      g_free (item);
+      g_hash_table_remove (self->upload_streams, hubs_stream_reader_get_stream_id (reader));
+      hubs_stream_reader_push_end (keep, error);
+      return;
+    }
+  hubs_stream_reader_push_item (reader, item);
+}
+
+static void
+handle_stream_item (HubsConnectionContext *self,
+                    HubsHubMessage        *message)
+{
+  HubsStreamReader *reader = NULL;
+
+  if (message->invocation_id != NULL)
+    reader = g_hash_table_lookup (self->upload_streams, message->invocation_id);
+  if (reader == NULL)
+    {
+      g_debug ("Connection %s: StreamItem for unknown stream ‘%s’ ignored",
+               hubs_connection_context_get_connection_id (self), message->invocation_id);
+      return;
+    }
+
+  /* StreamBufferCapacity: a full stream holds the whole connection's
+   * reading back until the method reads, as ASP.NET Core's channel write
+   * does. */
+  if (hubs_stream_reader_is_full (reader))
+    self->blocked_item = hubs_hub_message_ref (message);
+  else
+    deliver_item (self, reader, message);
+}
+
+void
+hubs_connection_context_upload_consumed (HubsConnectionContext *self)
+{
+  g_autoptr(HubsConnectionContext) keep = g_object_ref (self);
+  HubsStreamReader *reader;
+
+  if (self->blocked_item == NULL)
+    return;
+
+  reader = g_hash_table_lookup (self->upload_streams, self->blocked_item->invocation_id);
+  if (reader != NULL && hubs_stream_reader_is_full (reader))
+    return;
+
+  {
+    g_autoptr(HubsHubMessage) item = g_steal_pointer (&self->blocked_item);
+
+    if (reader != NULL)
+      deliver_item (self, reader, item);
+  }
+  resume (self);
+}
+
+static void
+complete_client_result (HubsConnectionContext *self,
+                        GTask                 *task,
+                        HubsHubMessage        *message)
+{
+  GValue *value;
+  g_autoptr(GError) error = NULL;
+
+  if (message->error != NULL)
+    {
+      g_task_return_new_error (task, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, "%s", message->error);
+      return;
+    }
+
+  value = g_new0 (GValue, 1);
+  if (!self->protocol->bind_value (message, g_task_get_task_data (task), value, &error))
+    {
+      const HubsParamType *type = g_task_get_task_data (task);
+
+      g_free (value);
+      g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED,
+                               "Error trying to deserialize result to %s. %s",
+                               g_type_name (type->type), error->message);
+      return;
+    }
+  g_task_return_pointer (task, value, value_free);
+}
+
+static void
+handle_completion (HubsConnectionContext *self,
+                   HubsHubMessage        *message)
+{
+  HubsStreamReader *reader;
+  GTask *task;
+
+  if (message->invocation_id == NULL)
+    return;
+
+  /* As DefaultHubDispatcher: upload streams first, then client results. */
+  reader = g_hash_table_lookup (self->upload_streams, message->invocation_id);
+  if (reader != NULL)
+    {
+      g_autoptr(HubsStreamReader) keep = g_object_ref (reader);
+      g_autoptr(GError) error = NULL;
+
+      if (message->error != NULL)
+        error = g_error_new_literal (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, message->error);
+      g_hash_table_remove (self->upload_streams, message->invocation_id);
+      hubs_stream_reader_push_end (keep, error);
+      return;
+    }
+
+  task = g_hash_table_lookup (self->client_results, message->invocation_id);
+  if (task != NULL)
+    {
+      g_autoptr(GTask) keep = g_object_ref (task);
+
+      g_hash_table_remove (self->client_results, message->invocation_id);
+      self->n_lent--;
+      complete_client_result (self, keep, message);
+      return;
+    }
+
+  g_debug ("Connection %s: Completion for unknown invocation ‘%s’ ignored",
+           hubs_connection_context_get_connection_id (self), message->invocation_id);
 }
 
 static void
@@ -481,11 +876,17 @@ handle_message (HubsConnectionContext *self,
     {
     case HUBS_MESSAGE_INVOCATION:
     case HUBS_MESSAGE_STREAM_INVOCATION:
-      if (self->invoking)
+      if (hubs_hub_dispatcher_runs_in_background (self, message))
         {
-          /* One invocation at a time: parsing waits, as ASP.NET Core's reader
-           * does at its semaphore, while the transport goes on reading (so
-           * that a client that leaves is noticed) up to a bound. */
+          /* Streams and methods with upload streams run beside the others,
+           * outside the limit, as in ASP.NET Core. */
+          hubs_hub_dispatcher_invoke (self, message, NULL, NULL);
+        }
+      else if (!slot_free (self))
+        {
+          /* Parsing waits, as ASP.NET Core's reader does at its semaphore,
+           * while the transport goes on reading (so that a client that
+           * leaves is noticed) up to a bound. */
           self->waiting = hubs_hub_message_ref (message);
         }
       else
@@ -507,13 +908,28 @@ handle_message (HubsConnectionContext *self,
       break;
 
     case HUBS_MESSAGE_STREAM_ITEM:
+      handle_stream_item (self, message);
+      break;
+
     case HUBS_MESSAGE_COMPLETION:
+      handle_completion (self, message);
+      break;
+
     case HUBS_MESSAGE_CANCEL_INVOCATION:
+      {
+        HubsStreamWriter *writer = NULL;
+
+        /* An unknown id is ignored, as in ASP.NET Core. */
+        if (message->invocation_id != NULL)
+          writer = g_hash_table_lookup (self->stream_writers, message->invocation_id);
+        if (writer != NULL)
+          hubs_stream_writer_cancel (writer);
+      }
+      break;
+
     case HUBS_MESSAGE_ACK:
     case HUBS_MESSAGE_SEQUENCE:
-      /* No upload streams, client results or stateful reconnect yet: a
-       * message for none of them is ignored, as ASP.NET Core ignores one for
-       * an unknown stream or invocation. */
+      /* No stateful reconnect yet. */
       break;
 
     default:
@@ -532,7 +948,7 @@ parse_input (HubsConnectionContext *self)
   if (self->state == STATE_HANDSHAKE && !process_handshake (self))
     goto out;
 
-  while (self->state == STATE_CONNECTED && self->waiting == NULL && offset < self->input->len)
+  while (self->state == STATE_CONNECTED && !paused (self) && offset < self->input->len)
     {
       g_autoptr(HubsHubMessage) message = NULL;
       g_autoptr(GError) error = NULL;
@@ -578,7 +994,7 @@ on_received (gpointer      user_data,
   /* While an invocation waits for the running one, input piles up: past
    * ASP.NET Core's 64 KiB transport buffer (or one whole message), the
    * client's socket waits instead. */
-  if (self->waiting != NULL &&
+  if (paused (self) &&
       self->input->len > MAX (MAX_WAITING_INPUT_BYTES, settings (self)->maximum_receive_message_size))
     hubs_http_connection_set_receiving (self->http, FALSE);
 
@@ -600,6 +1016,8 @@ finish (HubsConnectionContext *self)
   g_clear_handle_id (&self->heartbeat_id, g_source_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
   g_clear_pointer (&self->waiting, hubs_hub_message_unref);
+  g_clear_pointer (&self->blocked_item, hubs_hub_message_unref);
+  end_streams (self);
 
   if (self->protocol != NULL)
     hubs_lifetime_manager_on_disconnected (hubs_hub_context_get_lifetime_manager (self->hub_context), self);
@@ -626,7 +1044,7 @@ on_closed (gpointer      user_data,
   /* As HubConnectionHandler's read loop: input that ends inside a message
    * is an error, not a clean end. */
   if (error == NULL && self->state == STATE_CONNECTED &&
-      self->waiting == NULL && self->input->len > 0)
+      !paused (self) && self->input->len > 0)
     {
       g_autoptr(GError) truncated = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_INVALID_DATA,
                                                          "Connection terminated while reading a message.");
@@ -645,6 +1063,9 @@ on_closed (gpointer      user_data,
 static void
 on_drained (gpointer user_data)
 {
+  HubsConnectionContext *self = user_data;
+
+  release_drain_waiters (self, NULL);
 }
 
 void

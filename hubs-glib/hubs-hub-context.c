@@ -45,6 +45,7 @@ struct _HubsHubContext
   HubsLifetimeManager *lifetime_manager;
   HubsHubClients *clients;
   HubsGroupManager *groups;
+  guint64 last_client_invocation_id;
 };
 
 G_DEFINE_FINAL_TYPE (HubsHubContext, hubs_hub_context, G_TYPE_OBJECT)
@@ -65,6 +66,7 @@ hubs_hub_settings_init (HubsHubSettings *settings,
   settings->handshake_timeout_ms = hubs_hub_options_get_handshake_timeout (options);
   settings->maximum_receive_message_size = hubs_hub_options_get_maximum_receive_message_size (options);
   settings->require_authentication = hubs_hub_options_get_require_authentication (options);
+  settings->maximum_parallel_invocations = hubs_hub_options_get_maximum_parallel_invocations (options);
 }
 
 static void
@@ -207,4 +209,10 @@ hubs_hub_context_get_hub_type (HubsHubContext *self)
 {
   g_return_val_if_fail (HUBS_IS_HUB_CONTEXT (self), G_TYPE_INVALID);
   return self->hub_type;
+}
+
+char *
+hubs_hub_context_next_client_invocation_id (HubsHubContext *self)
+{
+  return g_strdup_printf ("s%" G_GUINT64_FORMAT, ++self->last_client_invocation_id);
 }

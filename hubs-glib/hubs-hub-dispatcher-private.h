@@ -13,13 +13,18 @@ typedef void (*HubsDispatchDoneFunc) (HubsConnectionContext *connection,
                                       gpointer               user_data);
 
 /* Runs an Invocation or StreamInvocation of @connection: finds the method,
- * binds the arguments, makes a hub, runs it and writes its completion.
- * @done is called once the method has completed, perhaps before this
- * returns. */
+ * binds the arguments, makes a hub, runs it and writes its completion (or its
+ * stream). @done (nullable) is called once the method has completed, perhaps
+ * before this returns. */
 void  hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
                                   HubsHubMessage        *message,
                                   HubsDispatchDoneFunc   done,
                                   gpointer               user_data);
+
+/* Whether the invocation runs outside the connection's limit of parallel
+ * invocations: streams and methods with upload streams. */
+gboolean hubs_hub_dispatcher_runs_in_background (HubsConnectionContext *connection,
+                                                 HubsHubMessage        *message);
 
 /* ASP.NET Core's ErrorMessageHelper.BuildErrorMessage: @prefix alone, or
  * "{prefix} {ExceptionType}: {message}" when @error is a hub error or

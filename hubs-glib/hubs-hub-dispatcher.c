@@ -9,6 +9,7 @@
 #include "hubs-error.h"
 #include "hubs-hub-private.h"
 #include "hubs-invocation-private.h"
+#include "hubs-stream-private.h"
 
 const char *
 hubs_error_type_name (const GError *error)
@@ -56,12 +57,21 @@ typedef struct
   char *target;
   HubsDispatchDoneFunc done;
   gpointer done_data;
+  GPtrArray *readers;           /* HubsStreamReader: the upload streams */
 } Dispatch;
 
 static void
 dispatch_finish (Dispatch *dispatch)
 {
-  dispatch->done (dispatch->connection, dispatch->done_data);
+  /* As ASP.NET Core: the streams a method leaves unread end with it. */
+  if (dispatch->readers != NULL)
+    {
+      for (guint i = 0; i < dispatch->readers->len; i++)
+        hubs_connection_context_end_upload_stream (dispatch->connection, dispatch->readers->pdata[i]);
+      g_ptr_array_unref (dispatch->readers);
+    }
+  if (dispatch->done != NULL)
+    dispatch->done (dispatch->connection, dispatch->done_data);
   g_object_unref (dispatch->connection);
   g_free (dispatch->invocation_id);
   g_free (dispatch->target);
@@ -118,6 +128,13 @@ invocation_completed (HubsInvocation *invocation,
 }
 
 static void
+stream_writer_done (HubsStreamWriter *writer,
+                    gpointer          user_data)
+{
+  dispatch_finish (user_data);
+}
+
+static void
 values_free (GValue *values,
              guint   n_values)
 {
@@ -125,6 +142,30 @@ values_free (GValue *values,
     if (G_IS_VALUE (&values[i]))
       g_value_unset (&values[i]);
   g_free (values);
+}
+
+gboolean
+hubs_hub_dispatcher_runs_in_background (HubsConnectionContext *connection,
+                                        HubsHubMessage        *message)
+{
+  HubsHubContext *hub_context = hubs_connection_context_get_hub_context (connection);
+  const HubsMethodInfo *method;
+
+  if (message->type == HUBS_MESSAGE_STREAM_INVOCATION ||
+      (message->stream_ids != NULL && message->stream_ids[0] != NULL))
+    return TRUE;
+
+  method = hubs_hub_type_lookup_method (hubs_hub_context_get_hub_type (hub_context), message->target);
+  return method != NULL && (method->streaming || method->n_uploads > 0);
+}
+
+/* Fails the invocation, before its method ran, with @text as it is. */
+static void
+fail_literal (Dispatch   *dispatch,
+              const char *text)
+{
+  write_completion (dispatch, NULL, text);
+  dispatch_finish (dispatch);
 }
 
 void
@@ -140,6 +181,8 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
   g_autoptr(GError) error = NULL;
   g_autoptr(HubsHub) hub = NULL;
   g_autoptr(HubsInvocation) invocation = NULL;
+  g_autoptr(HubsStreamWriter) writer = NULL;
+  g_autofree GValue *args = NULL;
   GValue *values;
   guint n_streams;
   gboolean handled = FALSE;
@@ -168,46 +211,97 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
     }
 
   /* ASP.NET Core binds while parsing, so a binding failure comes before the
-   * checks of the invocation's kind. Slot 0 is the hub, slot 1 the
-   * invocation: the signal's own layout. */
-  values = g_new0 (GValue, method->n_params + 2);
-  if (!protocol->bind_arguments (message, method->n_params, method->params, values + 2, &error))
+   * checks of the invocation's kind. Upload streams are not arguments. */
+  args = g_new0 (GValue, method->n_args);
+  if (!protocol->bind_arguments (message, method->n_args, method->args, args, &error))
     {
-      g_free (values);
       fail (dispatch, "Failed to invoke '%s' due to an error on the server.", error);
       dispatch_finish (dispatch);
       return;
     }
+  /* Slot 0 is the hub, slot 1 the invocation or writer: the signal's own
+   * layout. The bound arguments move into their places. */
+  values = g_new0 (GValue, method->n_params + 2);
+  for (guint p = 0, a = 0; p < method->n_params; p++)
+    if (method->params[p].type != HUBS_TYPE_STREAM_READER)
+      values[p + 2] = args[a++];
 
-  if (message->type == HUBS_MESSAGE_STREAM_INVOCATION)
+  if (message->type == HUBS_MESSAGE_STREAM_INVOCATION && !method->streaming)
     {
       values_free (values, method->n_params + 2);
       fail (dispatch, "The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", NULL);
       dispatch_finish (dispatch);
       return;
     }
+  if (message->type == HUBS_MESSAGE_INVOCATION && method->streaming)
+    {
+      values_free (values, method->n_params + 2);
+      fail (dispatch, "The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", NULL);
+      dispatch_finish (dispatch);
+      return;
+    }
 
   n_streams = message->stream_ids ? g_strv_length (message->stream_ids) : 0;
-  if (n_streams != 0)
+  if (n_streams != method->n_uploads)
     {
       g_autoptr(GError) mismatch = g_error_new (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED,
-                                                "Client sent %u stream(s), Hub method expects 0.",
-                                                n_streams);
+                                                "Client sent %u stream(s), Hub method expects %u.",
+                                                n_streams, method->n_uploads);
       values_free (values, method->n_params + 2);
       fail (dispatch, "An unexpected error occurred invoking '%s' on the server.", mismatch);
       dispatch_finish (dispatch);
       return;
     }
 
+  if (method->streaming &&
+      hubs_connection_context_has_stream_writer (connection, dispatch->invocation_id))
+    {
+      g_autofree char *text = g_strdup_printf ("Invocation ID '%s' is already in use.", dispatch->invocation_id);
+
+      values_free (values, method->n_params + 2);
+      fail_literal (dispatch, text);
+      return;
+    }
+
   hub = hubs_hub_new_for_connection (hub_type, connection);
-  invocation = hubs_invocation_new (hub, method, dispatch->invocation_id,
-                                    hubs_caller_context_get_connection_aborted (hubs_connection_context_get_caller_context (connection)),
-                                    invocation_completed, dispatch);
+
+  if (method->n_uploads > 0)
+    {
+      dispatch->readers = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint p = 0, k = 0; p < method->n_params; p++)
+        {
+          HubsStreamReader *reader;
+
+          if (method->params[p].type != HUBS_TYPE_STREAM_READER)
+            continue;
+          reader = hubs_stream_reader_new (connection, message->stream_ids[k++], &method->upload_items[p]);
+          if (!hubs_connection_context_add_upload_stream (connection, reader))
+            g_debug ("Stream id ‘%s’ is in use already: its items go to the first stream",
+                     hubs_stream_reader_get_stream_id (reader));
+          g_ptr_array_add (dispatch->readers, reader);
+          g_value_init (&values[p + 2], HUBS_TYPE_STREAM_READER);
+          g_value_set_object (&values[p + 2], reader);
+        }
+    }
 
   g_value_init (&values[0], hub_type);
   g_value_set_object (&values[0], hub);
-  g_value_init (&values[1], HUBS_TYPE_INVOCATION);
-  g_value_set_object (&values[1], invocation);
+  if (method->streaming)
+    {
+      writer = hubs_stream_writer_new (connection, hub, dispatch->invocation_id, dispatch->target,
+                                       method->return_type, stream_writer_done, dispatch);
+      hubs_connection_context_add_stream_writer (connection, writer);
+      g_value_init (&values[1], HUBS_TYPE_STREAM_WRITER);
+      g_value_set_object (&values[1], writer);
+    }
+  else
+    {
+      invocation = hubs_invocation_new (hub, method, dispatch->invocation_id,
+                                        hubs_caller_context_get_connection_aborted (hubs_connection_context_get_caller_context (connection)),
+                                        invocation_completed, dispatch);
+      g_value_init (&values[1], HUBS_TYPE_INVOCATION);
+      g_value_set_object (&values[1], invocation);
+    }
 
   {
     GValue return_value = G_VALUE_INIT;
@@ -220,7 +314,18 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
 
   values_free (values, method->n_params + 2);
 
-  if (!handled && !hubs_invocation_is_completed (invocation))
+  if (writer != NULL)
+    {
+      if (!handled && !hubs_stream_writer_is_completed (writer))
+        {
+          g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                     "No handler took the invocation of ‘%s’.",
+                                                     method->wire_name);
+          hubs_stream_writer_complete_with_error (writer, unhandled);
+        }
+      hubs_stream_writer_set_returned (writer);
+    }
+  else if (!handled && !hubs_invocation_is_completed (invocation))
     {
       g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
                                                  "No handler took the invocation of ‘%s’.",

@@ -54,6 +54,7 @@ struct _HubsHubOptions
   gsize maximum_receive_message_size;
   guint detailed_errors : 1;
   guint require_authentication : 1;
+  guint maximum_parallel_invocations;
 };
 
 G_DEFINE_FINAL_TYPE (HubsHubOptions, hubs_hub_options, G_TYPE_OBJECT)
@@ -68,6 +69,7 @@ enum
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE,
   PROP_REQUIRE_AUTHENTICATION,
+  PROP_MAXIMUM_PARALLEL_INVOCATIONS,
   N_PROPS
 };
 
@@ -109,6 +111,9 @@ hubs_hub_options_get_property (GObject    *object,
 
     case PROP_REQUIRE_AUTHENTICATION:
       g_value_set_boolean (value, self->require_authentication);
+      break;
+    case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
+      g_value_set_uint (value, self->maximum_parallel_invocations);
       break;
 
     default:
@@ -153,6 +158,9 @@ hubs_hub_options_set_property (GObject      *object,
 
     case PROP_REQUIRE_AUTHENTICATION:
       hubs_hub_options_set_require_authentication (self, g_value_get_boolean (value));
+      break;
+    case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
+      hubs_hub_options_set_maximum_parallel_invocations (self, g_value_get_uint (value));
       break;
 
     default:
@@ -294,6 +302,26 @@ hubs_hub_options_class_init (HubsHubOptionsClass *klass)
                           G_PARAM_READWRITE |
                           G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * HubsHubOptions:maximum-parallel-invocations: (getter get_maximum_parallel_invocations) (setter set_maximum_parallel_invocations)
+   *
+   * How many invocations of one connection may run at once. A further
+   * invocation waits, and the connection's later messages with it, until
+   * one of them completes. Streaming methods and methods that take upload
+   * streams run outside this limit, and an invocation waiting for a client
+   * result ([method@Hubs.ClientProxy.invoke_async]) lends its place.
+   *
+   * Default: 1, in order. ASP.NET Core calls it
+   * `MaximumParallelInvocationsPerClient`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAXIMUM_PARALLEL_INVOCATIONS] =
+    g_param_spec_uint ("maximum-parallel-invocations", NULL, NULL,
+                       1, G_MAXUINT, 1,
+                       G_PARAM_READWRITE |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -307,6 +335,7 @@ hubs_hub_options_init (HubsHubOptions *self)
   self->maximum_receive_message_size = DEFAULT_MAXIMUM_RECEIVE_MESSAGE_SIZE;
   self->detailed_errors = FALSE;
   self->require_authentication = FALSE;
+  self->maximum_parallel_invocations = 1;
 }
 
 /**
@@ -616,4 +645,46 @@ hubs_hub_options_set_require_authentication (HubsHubOptions *self,
 
   self->require_authentication = require;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUIRE_AUTHENTICATION]);
+}
+
+/**
+ * hubs_hub_options_get_maximum_parallel_invocations: (get-property maximum-parallel-invocations)
+ * @self: hub options
+ *
+ * Gets how many invocations of one connection may run at once.
+ *
+ * Returns: the limit, at least 1
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_options_get_maximum_parallel_invocations (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), 1);
+
+  return self->maximum_parallel_invocations;
+}
+
+/**
+ * hubs_hub_options_set_maximum_parallel_invocations: (set-property maximum-parallel-invocations)
+ * @self: hub options
+ * @maximum: the limit, at least 1
+ *
+ * Sets how many invocations of one connection may run at once. See
+ * [property@Hubs.HubOptions:maximum-parallel-invocations].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_maximum_parallel_invocations (HubsHubOptions *self,
+                                                   guint           maximum)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (maximum >= 1);
+
+  if (self->maximum_parallel_invocations == maximum)
+    return;
+
+  self->maximum_parallel_invocations = maximum;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAXIMUM_PARALLEL_INVOCATIONS]);
 }

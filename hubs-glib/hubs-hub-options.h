@@ -56,5 +56,10 @@ gboolean           hubs_hub_options_get_require_authentication   (HubsHubOptions
 HUBS_AVAILABLE_IN_ALL
 void               hubs_hub_options_set_require_authentication   (HubsHubOptions    *self,
                                                                   gboolean           require);
+HUBS_AVAILABLE_IN_ALL
+guint              hubs_hub_options_get_maximum_parallel_invocations (HubsHubOptions *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_set_maximum_parallel_invocations (HubsHubOptions *self,
+                                                                  guint              maximum);
 
 G_END_DECLS

@@ -20,6 +20,7 @@ typedef struct
   guint handshake_timeout_ms;
   gsize maximum_receive_message_size;
   gboolean require_authentication;
+  guint maximum_parallel_invocations;
 } HubsHubSettings;
 
 /* @options may be NULL: the defaults. */

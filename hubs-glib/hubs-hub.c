@@ -12,6 +12,8 @@
 #include "hubs-hub-clients-private.h"
 #include "hubs-hub-context-private.h"
 #include "hubs-invocation.h"
+#include "hubs-stream-reader.h"
+#include "hubs-stream-writer.h"
 
 /**
  * HubsHub:
@@ -64,6 +66,10 @@
  * Languages that use introspection declare hub methods with their own
  * signal syntax: any signal of the class whose first parameter is a
  * [class@Hubs.Invocation] and whose return type is a boolean is a hub method.
+ * One whose first parameter is a [class@Hubs.StreamWriter] is a streaming
+ * method (`hubs_hub_class_add_streaming_method()`). A parameter of type
+ * [class@Hubs.StreamReader] is an upload stream the client sends beside the
+ * arguments ([method@Hubs.HubClass.set_upload_item_type]).
  *
  * Since: 0.1
  */
@@ -83,6 +89,7 @@ typedef struct
   GHashTable *wire_names;       /* signal name → wire name */
   GHashTable *return_types;     /* signal name → GType */
   GHashTable *variant_types;    /* "signal name/index" → GVariantType */
+  GHashTable *upload_types;     /* "signal name/index" → GType */
 } HubsHubClassData;
 
 /* The methods of a hub type, built at first use. */
@@ -272,6 +279,7 @@ class_data_get (GType type)
       data->return_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       data->variant_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                    (GDestroyNotify) g_variant_type_free);
+      data->upload_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_type_set_qdata (type, class_data_quark, data);
     }
 
@@ -332,27 +340,23 @@ pascal_case (const char *signal_name)
  *
  * Since: 0.1
  */
-guint
-hubs_hub_class_add_methodv (HubsHubClass *klass,
-                            const char   *name,
-                            GCallback     handler,
-                            GType         return_type,
-                            guint         n_params,
-                            const GType  *param_types)
+static guint
+add_method (HubsHubClass *klass,
+            const char   *name,
+            GCallback     handler,
+            GType         first_type,
+            GType         return_type,
+            guint         n_params,
+            const GType  *param_types)
 {
   g_autofree GType *types = NULL;
   GClosure *closure = NULL;
   GType type;
   guint signal_id;
 
-  g_return_val_if_fail (HUBS_IS_HUB_CLASS (klass), 0);
-  g_return_val_if_fail (name != NULL, 0);
-  g_return_val_if_fail (g_signal_is_valid_name (name), 0);
-  g_return_val_if_fail (n_params == 0 || param_types != NULL, 0);
-
   type = G_TYPE_FROM_CLASS (klass);
   types = g_new (GType, n_params + 1);
-  types[0] = HUBS_TYPE_INVOCATION;
+  types[0] = first_type;
   for (guint i = 0; i < n_params; i++)
     types[i + 1] = param_types[i];
 
@@ -370,6 +374,22 @@ hubs_hub_class_add_methodv (HubsHubClass *klass,
   hubs_hub_class_set_method_return_type (klass, name, return_type);
 
   return signal_id;
+}
+
+guint
+hubs_hub_class_add_methodv (HubsHubClass *klass,
+                            const char   *name,
+                            GCallback     handler,
+                            GType         return_type,
+                            guint         n_params,
+                            const GType  *param_types)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_CLASS (klass), 0);
+  g_return_val_if_fail (name != NULL, 0);
+  g_return_val_if_fail (g_signal_is_valid_name (name), 0);
+  g_return_val_if_fail (n_params == 0 || param_types != NULL, 0);
+
+  return add_method (klass, name, handler, HUBS_TYPE_INVOCATION, return_type, n_params, param_types);
 }
 
 /**
@@ -422,6 +442,122 @@ hubs_hub_class_add_method (HubsHubClass *klass,
   va_end (args);
 
   return hubs_hub_class_add_methodv (klass, name, handler, return_type, n_params, types);
+}
+
+/**
+ * hubs_hub_class_add_streaming_methodv: (skip)
+ * @klass: a hub class
+ * @name: the method's name: a valid signal name such as `count-down`
+ * @handler: (nullable) (scope forever): the C handler, or %NULL
+ * @item_type: the type of the stream's items, or %G_TYPE_INVALID to leave
+ *   it undeclared
+ * @n_params: the number of parameters
+ * @param_types: (array length=n_params): the types of the parameters
+ *
+ * Declares a streaming hub method. See
+ * `hubs_hub_class_add_streaming_method()`.
+ *
+ * Returns: the signal id
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_class_add_streaming_methodv (HubsHubClass *klass,
+                                      const char   *name,
+                                      GCallback     handler,
+                                      GType         item_type,
+                                      guint         n_params,
+                                      const GType  *param_types)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_CLASS (klass), 0);
+  g_return_val_if_fail (name != NULL, 0);
+  g_return_val_if_fail (g_signal_is_valid_name (name), 0);
+  g_return_val_if_fail (n_params == 0 || param_types != NULL, 0);
+
+  return add_method (klass, name, handler, HUBS_TYPE_STREAM_WRITER, item_type, n_params, param_types);
+}
+
+/**
+ * hubs_hub_class_add_streaming_method: (skip)
+ * @klass: a hub class
+ * @name: the method's name: a valid signal name such as `count-down`
+ * @handler: (nullable): the C handler, or %NULL to connect handlers later
+ * @item_type: the type of the stream's items, or %G_TYPE_INVALID to leave
+ *   it undeclared
+ * @n_params: the number of parameters
+ * @...: the types of the @n_params parameters
+ *
+ * Declares a streaming hub method, one that answers a client's `stream()`
+ * with a sequence of items (SignalR's methods returning `ChannelReader<T>`
+ * or `IAsyncEnumerable<T>`). Its handler is called as
+ *
+ * ```c
+ * gboolean handler (HubsHub *hub, HubsStreamWriter *writer, params…);
+ * ```
+ *
+ * writes items through the [class@Hubs.StreamWriter], completes it now or
+ * later, and returns %HUBS_INVOCATION_HANDLED. Streaming methods run beside
+ * the connection's other invocations, outside
+ * [property@Hubs.HubOptions:maximum-parallel-invocations].
+ *
+ * Languages that use introspection declare one as a signal whose first
+ * parameter is a [class@Hubs.StreamWriter] and whose return type is a
+ * boolean, and its item type with
+ * [method@Hubs.HubClass.set_method_return_type].
+ *
+ * Returns: the signal id
+ *
+ * Since: 0.1
+ */
+guint
+hubs_hub_class_add_streaming_method (HubsHubClass *klass,
+                                     const char   *name,
+                                     GCallback     handler,
+                                     GType         item_type,
+                                     guint         n_params,
+                                     ...)
+{
+  g_autofree GType *types = g_new (GType, n_params + 1);
+  va_list args;
+
+  va_start (args, n_params);
+  for (guint i = 0; i < n_params; i++)
+    types[i] = va_arg (args, GType);
+  va_end (args);
+
+  return hubs_hub_class_add_streaming_methodv (klass, name, handler, item_type, n_params, types);
+}
+
+/**
+ * hubs_hub_class_set_upload_item_type:
+ * @klass: a hub class
+ * @name: the name of a method of @klass (its signal name)
+ * @index: the index of a `HUBS_TYPE_STREAM_READER` parameter, from 0
+ * @item_type: the type of the stream's items
+ *
+ * Declares the type of the items of an upload stream parameter: the items
+ * the client sends are bound to it as arguments are, and an item that does
+ * not bind ends the stream with an error. Undeclared, items are any value
+ * (%G_TYPE_VARIANT). Call it in `class_init`.
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_class_set_upload_item_type (HubsHubClass *klass,
+                                     const char   *name,
+                                     guint         index,
+                                     GType         item_type)
+{
+  g_autofree char *canonical = NULL;
+
+  g_return_if_fail (HUBS_IS_HUB_CLASS (klass));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (g_type_get_qdata (G_TYPE_FROM_CLASS (klass), methods_quark) == NULL);
+
+  canonical = canonical_signal_name (name);
+  g_hash_table_replace (class_data_get (G_TYPE_FROM_CLASS (klass))->upload_types,
+                        g_strdup_printf ("%s/%u", canonical, index),
+                        GSIZE_TO_POINTER (item_type));
 }
 
 /**
@@ -518,6 +654,8 @@ method_info_free (gpointer data)
   g_free (info->name);
   g_free (info->wire_name);
   g_free (info->params);
+  g_free (info->upload_items);
+  g_free (info->args);
   g_free (info);
 }
 
@@ -548,17 +686,23 @@ methods_build (GType hub_type)
           const char *wire_name = NULL;
           gpointer return_type = NULL;
 
+          GType first;
+
           g_signal_query (ids[i], &query);
-          if (query.return_type != G_TYPE_BOOLEAN ||
-              query.n_params < 1 ||
-              (query.param_types[0] & ~G_SIGNAL_TYPE_STATIC_SCOPE) != HUBS_TYPE_INVOCATION)
+          if (query.return_type != G_TYPE_BOOLEAN || query.n_params < 1)
+            continue;
+          first = query.param_types[0] & ~G_SIGNAL_TYPE_STATIC_SCOPE;
+          if (first != HUBS_TYPE_INVOCATION && first != HUBS_TYPE_STREAM_WRITER)
             continue;
 
           info = g_new0 (HubsMethodInfo, 1);
           info->name = g_strdup (query.signal_name);
           info->signal_id = query.signal_id;
+          info->streaming = first == HUBS_TYPE_STREAM_WRITER;
           info->n_params = query.n_params - 1;
           info->params = g_new0 (HubsParamType, info->n_params);
+          info->upload_items = g_new0 (HubsParamType, info->n_params);
+          info->args = g_new0 (HubsParamType, info->n_params);
           info->return_type = G_TYPE_INVALID;
 
           if (data != NULL)
@@ -577,6 +721,23 @@ methods_build (GType hub_type)
                   g_autofree char *key = g_strdup_printf ("%s/%u", query.signal_name, p);
                   info->params[p].variant_type = g_hash_table_lookup (data->variant_types, key);
                 }
+              if (info->params[p].type == HUBS_TYPE_STREAM_READER)
+                {
+                  gpointer item_type = NULL;
+
+                  /* Undeclared items are any value. */
+                  info->upload_items[p].type = G_TYPE_VARIANT;
+                  if (data != NULL)
+                    {
+                      g_autofree char *key = g_strdup_printf ("%s/%u", query.signal_name, p);
+
+                      if (g_hash_table_lookup_extended (data->upload_types, key, NULL, &item_type))
+                        info->upload_items[p].type = GPOINTER_TO_SIZE (item_type);
+                    }
+                  info->n_uploads++;
+                }
+              else
+                info->args[info->n_args++] = info->params[p];
             }
 
           {

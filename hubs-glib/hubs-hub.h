@@ -66,6 +66,25 @@ guint hubs_hub_class_add_methodv           (HubsHubClass       *klass,
                                             guint               n_params,
                                             const GType        *param_types);
 HUBS_AVAILABLE_IN_ALL
+guint hubs_hub_class_add_streaming_method  (HubsHubClass       *klass,
+                                            const char         *name,
+                                            GCallback           handler,
+                                            GType               item_type,
+                                            guint               n_params,
+                                            ...);
+HUBS_AVAILABLE_IN_ALL
+guint hubs_hub_class_add_streaming_methodv (HubsHubClass       *klass,
+                                            const char         *name,
+                                            GCallback           handler,
+                                            GType               item_type,
+                                            guint               n_params,
+                                            const GType        *param_types);
+HUBS_AVAILABLE_IN_ALL
+void  hubs_hub_class_set_upload_item_type  (HubsHubClass       *klass,
+                                            const char         *name,
+                                            guint               index,
+                                            GType               item_type);
+HUBS_AVAILABLE_IN_ALL
 void  hubs_hub_class_set_method_name       (HubsHubClass       *klass,
                                             const char         *name,
                                             const char         *wire_name);

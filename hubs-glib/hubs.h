@@ -18,6 +18,8 @@
 #include "hubs-hub-options.h"
 #include "hubs-hub.h"
 #include "hubs-invocation.h"
+#include "hubs-stream-writer.h"
+#include "hubs-stream-reader.h"
 #include "hubs-caller-context.h"
 #include "hubs-client-proxy.h"
 #include "hubs-hub-clients.h"

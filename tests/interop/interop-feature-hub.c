@@ -545,6 +545,157 @@ feature_hub_abort (HubsHub        *hub,
   return HUBS_INVOCATION_HANDLED;
 }
 
+/* Counter(n, ms): 0 … n-1, one every ms, each written once the client has
+ * room for it; stops at the next tick once cancelled. */
+typedef struct
+{
+  HubsStreamWriter *writer;
+  gint n;
+  gint next;
+  guint interval;
+} Counter;
+
+static gboolean counter_tick (gpointer user_data);
+
+static void
+counter_free (Counter *counter)
+{
+  g_object_unref (counter->writer);
+  g_free (counter);
+}
+
+static void
+counter_written (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Counter *counter = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hubs_stream_writer_write_finish (counter->writer, result, &error))
+    {
+      /* Cancelled: the client has its Completion already. */
+      hubs_stream_writer_complete (counter->writer);
+      counter_free (counter);
+      return;
+    }
+  g_timeout_add (counter->interval, counter_tick, counter);
+}
+
+static gboolean
+counter_tick (gpointer user_data)
+{
+  Counter *counter = user_data;
+  g_auto(GValue) item = G_VALUE_INIT;
+
+  if (counter->next >= counter->n ||
+      g_cancellable_is_cancelled (hubs_stream_writer_get_cancellable (counter->writer)))
+    {
+      hubs_stream_writer_complete (counter->writer);
+      counter_free (counter);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_value_init (&item, G_TYPE_INT);
+  g_value_set_int (&item, counter->next++);
+  hubs_stream_writer_write_async (counter->writer, &item, NULL, counter_written, counter);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+feature_hub_counter (HubsHub          *hub,
+                     HubsStreamWriter *writer,
+                     gint              n,
+                     gint              milliseconds)
+{
+  Counter *counter = g_new0 (Counter, 1);
+
+  counter->writer = g_object_ref (writer);
+  counter->n = n;
+  counter->interval = MAX (milliseconds, 0);
+  /* The first item after one interval too, as Task.Delay before each. */
+  g_timeout_add (counter->interval, counter_tick, counter);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+/* Upload(stream of int): the sum. */
+typedef struct
+{
+  HubsInvocation *invocation;
+  HubsStreamReader *reader;
+  gint64 sum;
+} Upload;
+
+static void
+upload_read (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Upload *upload = user_data;
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  if (hubs_stream_reader_read_finish (upload->reader, result, &item, &error))
+    {
+      upload->sum += g_value_get_int (&item);
+      hubs_stream_reader_read_async (upload->reader, NULL, upload_read, upload);
+      return;
+    }
+
+  if (error != NULL)
+    hubs_invocation_return_gerror (upload->invocation, error);
+  else
+    hubs_invocation_return_int (upload->invocation, upload->sum);
+
+  g_object_unref (upload->invocation);
+  g_object_unref (upload->reader);
+  g_free (upload);
+}
+
+static gboolean
+feature_hub_upload (HubsHub          *hub,
+                    HubsInvocation   *invocation,
+                    HubsStreamReader *reader)
+{
+  Upload *upload = g_new0 (Upload, 1);
+
+  upload->invocation = g_object_ref (invocation);
+  upload->reader = g_object_ref (reader);
+  hubs_stream_reader_read_async (reader, NULL, upload_read, upload);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+/* AskCaller(x): the caller's Double(x); its error is the hub error. */
+static void
+ask_caller_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(HubsInvocation) invocation = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  if (hubs_client_proxy_invoke_finish (HUBS_CLIENT_PROXY (source), result, &value, &error))
+    hubs_invocation_return_value (invocation, &value);
+  else
+    hubs_invocation_return_gerror (invocation, error);
+}
+
+static gboolean
+feature_hub_ask_caller (HubsHub        *hub,
+                        HubsInvocation *invocation,
+                        gint            x)
+{
+  g_autoptr(HubsClientProxy) caller = hubs_hub_clients_caller (hubs_hub_get_clients (hub));
+  g_auto(GValue) arg = G_VALUE_INIT;
+
+  g_value_init (&arg, G_TYPE_INT);
+  g_value_set_int (&arg, x);
+  hubs_client_proxy_invoke_async (caller, "Double", 1, &arg, G_TYPE_INT, NULL,
+                                  ask_caller_done, g_object_ref (invocation));
+  return HUBS_INVOCATION_HANDLED;
+}
+
 static void
 interop_feature_hub_class_init (InteropFeatureHubClass *klass)
 {
@@ -599,14 +750,13 @@ interop_feature_hub_class_init (InteropFeatureHubClass *klass)
   hubs_hub_class_add_method (hub_class, "delayed-echo", G_CALLBACK (feature_hub_delayed_echo),
                              G_TYPE_STRING, 2, G_TYPE_STRING, G_TYPE_INT);
 
-  /* Issue: streaming. Counter(int n, int ms) (server stream of 0 … n-1, one
-   * every ms milliseconds, stopping promptly when cancelled) and
-   * Upload(upload stream of int) (the sum of the items) go here once
-   * hubs-glib has its stream types. */
-
-  /* Issue: client results. AskCaller(int x) (invokes Double(x) on the
-   * caller and returns its result; a client error E becomes the hub error E)
-   * goes here once a single client's proxy can invoke. */
+  hubs_hub_class_add_streaming_method (hub_class, "counter", G_CALLBACK (feature_hub_counter),
+                                       G_TYPE_INT, 2, G_TYPE_INT, G_TYPE_INT);
+  hubs_hub_class_add_method (hub_class, "upload", G_CALLBACK (feature_hub_upload),
+                             G_TYPE_INT64, 1, HUBS_TYPE_STREAM_READER);
+  hubs_hub_class_set_upload_item_type (hub_class, "upload", 0, G_TYPE_INT);
+  hubs_hub_class_add_method (hub_class, "ask-caller", G_CALLBACK (feature_hub_ask_caller),
+                             G_TYPE_INT, 1, G_TYPE_INT);
 
   hubs_hub_class_add_method (hub_class, "throw-hub-error", G_CALLBACK (feature_hub_throw_hub_error),
                              G_TYPE_NONE, 1, G_TYPE_STRING);

@@ -106,14 +106,18 @@ map_endpoints (InteropApp *app)
   g_autoptr(HubsHubOptions) echo_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
   g_autoptr(HubsHubOptions) feature_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
 
+  HubsHubContext *no_websockets = NULL;
+
   hubs_hub_options_set_require_authentication (authorized_options, TRUE);
 
-  if (!map_hub (server, "/testhub", INTEROP_TYPE_TEST_HUB, test_options, NULL) ||
-      !map_hub (server, "/testhub-nowebsockets", INTEROP_TYPE_TEST_HUB, no_websockets_options, NULL) ||
+  if (!map_hub (server, "/testhub", INTEROP_TYPE_TEST_HUB, test_options, &app->test_hub) ||
+      !map_hub (server, "/testhub-nowebsockets", INTEROP_TYPE_TEST_HUB, no_websockets_options, &no_websockets) ||
       !map_hub (server, "/uncreatable", INTEROP_TYPE_UNCREATABLE_HUB, test_options, NULL) ||
       !map_hub (server, "/authorizedhub", INTEROP_TYPE_AUTHORIZED_HUB, authorized_options, NULL) ||
       !map_hub (server, "/featurehub", INTEROP_TYPE_FEATURE_HUB, feature_options, &app->feature_hub))
     return FALSE;
+  interop_test_hub_add_context (app->test_hub);
+  interop_test_hub_add_context (no_websockets);
 
   hubs_server_map_connection_handler (server, "/echo", echo_options,
                                       interop_echo_connection, NULL, NULL);

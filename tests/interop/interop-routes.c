@@ -227,6 +227,51 @@ notify_feature_hub (InteropApp        *app,
   g_value_unset (&text);
 }
 
+/* /clientresult/{connectionId}: the client's Result() through /testhub's
+ * hub context, or the error's message, both as 200 text. */
+static void
+client_result_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  PausedMessage *paused = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (hubs_client_proxy_invoke_finish (HUBS_CLIENT_PROXY (source), result, &value, &error))
+    text = g_strdup_printf ("%d", g_value_get_int (&value));
+  else
+    text = g_strdup (error->message);
+
+  if (!paused->finished)
+    {
+      answer (paused->msg, SOUP_STATUS_OK, "text/plain", text);
+      soup_server_message_unpause (paused->msg);
+    }
+
+  g_signal_handler_disconnect (paused->msg, paused->finished_id);
+  g_object_unref (paused->msg);
+  g_free (paused);
+}
+
+static void
+client_result (InteropApp        *app,
+               SoupServerMessage *msg,
+               const char        *connection_id)
+{
+  g_autoptr(HubsClientProxy) client =
+    hubs_hub_clients_client (hubs_hub_context_get_clients (app->test_hub), connection_id);
+  PausedMessage *paused = g_new0 (PausedMessage, 1);
+
+  paused->msg = g_object_ref (msg);
+  paused->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (paused_message_finished), paused);
+  soup_server_message_pause (msg);
+
+  hubs_client_proxy_invoke_async (client, "Result", 0, NULL, G_TYPE_INT, NULL,
+                                  client_result_done, paused);
+}
+
 static void
 message_got_headers (SoupServerMessage *msg,
                      gpointer           user_data)
@@ -282,10 +327,15 @@ message_got_headers (SoupServerMessage *msg,
       return;
     }
 
-  /* Issue: client results. GET /clientresult/{connectionId} (invoke the
-   * client method Result on that connection through /testhub's hub context
-   * and answer its int, or the error's message) goes here once a single
-   * client's proxy can invoke. */
+  if (g_str_equal (method, SOUP_METHOD_GET) &&
+      g_ascii_strncasecmp (path, "/clientresult/", strlen ("/clientresult/")) == 0 &&
+      path[strlen ("/clientresult/")] != '\0')
+    {
+      g_autofree char *id = g_uri_unescape_string (path + strlen ("/clientresult/"), NULL);
+
+      client_result (app, msg, id ? id : path + strlen ("/clientresult/"));
+      return;
+    }
 
   if (g_str_equal (method, SOUP_METHOD_POST) && path_is (path, "/featurehub-notify"))
     {

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 #define INTEROP_TYPE_TEST_HUB (interop_test_hub_get_type ())
 G_DECLARE_FINAL_TYPE (InteropTestHub, interop_test_hub, INTEROP, TEST_HUB, HubsHub)
 
+/* InfiniteStream's StreamCanceled goes out through these. */
+void interop_test_hub_add_context (HubsHubContext *context);
+
 #define INTEROP_TYPE_UNCREATABLE_HUB (interop_uncreatable_hub_get_type ())
 G_DECLARE_FINAL_TYPE (InteropUncreatableHub, interop_uncreatable_hub, INTEROP, UNCREATABLE_HUB, HubsHub)
 
@@ -74,6 +77,7 @@ typedef struct
   HubsServer *server;
   InteropJwtKey *jwt_key;
   HubsHubContext *feature_hub;
+  HubsHubContext *test_hub;
   guint redirect_count;
 } InteropApp;
 

@@ -459,6 +459,142 @@ test_hub_get_content_type_header (HubsHub        *hub,
   return test_hub_get_header (hub, invocation, "Content-Type");
 }
 
+/* Streams. */
+
+static GPtrArray *test_hub_contexts;   /* HubsHubContext: where TestHub is mapped */
+
+void
+interop_test_hub_add_context (HubsHubContext *context)
+{
+  if (test_hub_contexts == NULL)
+    test_hub_contexts = g_ptr_array_new ();
+  g_ptr_array_add (test_hub_contexts, context);
+}
+
+static gboolean
+test_hub_stream (HubsHub          *hub,
+                 HubsStreamWriter *writer)
+{
+  static const char *items[] = { "a", "b", "c" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      g_auto(GValue) item = G_VALUE_INIT;
+
+      g_value_init (&item, G_TYPE_STRING);
+      g_value_set_static_string (&item, items[i]);
+      hubs_stream_writer_write (writer, &item);
+    }
+  hubs_stream_writer_complete (writer);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+/* Once the stream is cancelled: StreamCanceled() to its connection, from
+ * outside the hub as the reference's does, then the end of the stream. */
+static gboolean
+infinite_stream_cancelled_idle (gpointer user_data)
+{
+  HubsStreamWriter *writer = user_data;
+  const char *connection_id = hubs_caller_context_get_connection_id (hubs_stream_writer_get_context (writer));
+
+  for (guint i = 0; test_hub_contexts != NULL && i < test_hub_contexts->len; i++)
+    {
+      g_autoptr(HubsClientProxy) client =
+        hubs_hub_clients_client (hubs_hub_context_get_clients (test_hub_contexts->pdata[i]), connection_id);
+
+      hubs_client_proxy_send_values (client, "StreamCanceled", 0, NULL);
+    }
+  hubs_stream_writer_complete (writer);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+infinite_stream_cancelled (GCancellable *cancellable,
+                           gpointer      user_data)
+{
+  /* Not from inside the cancellation: the writer is busy ending. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, infinite_stream_cancelled_idle,
+                   g_object_ref (user_data), g_object_unref);
+}
+
+static gboolean
+test_hub_infinite_stream (HubsHub          *hub,
+                          HubsStreamWriter *writer)
+{
+  /* The cancellable belongs to the writer: no reference, or neither goes. */
+  g_cancellable_connect (hubs_stream_writer_get_cancellable (writer),
+                         G_CALLBACK (infinite_stream_cancelled), writer, NULL);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+test_hub_empty_stream (HubsHub          *hub,
+                       HubsStreamWriter *writer)
+{
+  hubs_stream_writer_complete (writer);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+test_hub_stream_throw_exception (HubsHub          *hub,
+                                 HubsStreamWriter *writer,
+                                 const char       *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                                 message ? message : "");
+
+  hubs_stream_writer_complete_with_error (writer, error);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+typedef struct
+{
+  HubsInvocation *invocation;
+  HubsStreamReader *reader;
+  GString *text;
+} Concat;
+
+static void
+concat_read (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Concat *concat = user_data;
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  if (hubs_stream_reader_read_finish (concat->reader, result, &item, &error))
+    {
+      g_string_append (concat->text, g_value_get_string (&item) ? g_value_get_string (&item) : "");
+      hubs_stream_reader_read_async (concat->reader, NULL, concat_read, concat);
+      return;
+    }
+
+  if (error != NULL)
+    hubs_invocation_return_gerror (concat->invocation, error);
+  else
+    hubs_invocation_return_string (concat->invocation, concat->text->str);
+
+  g_object_unref (concat->invocation);
+  g_object_unref (concat->reader);
+  g_string_free (concat->text, TRUE);
+  g_free (concat);
+}
+
+static gboolean
+test_hub_streaming_concat (HubsHub          *hub,
+                           HubsInvocation   *invocation,
+                           HubsStreamReader *reader)
+{
+  Concat *concat = g_new0 (Concat, 1);
+
+  concat->invocation = g_object_ref (invocation);
+  concat->reader = g_object_ref (reader);
+  concat->text = g_string_new (NULL);
+  hubs_stream_reader_read_async (reader, NULL, concat_read, concat);
+  return HUBS_INVOCATION_HANDLED;
+}
+
 static void
 interop_test_hub_class_init (InteropTestHubClass *klass)
 {
@@ -482,12 +618,21 @@ interop_test_hub_class_init (InteropTestHubClass *klass)
                              G_CALLBACK (test_hub_send_custom_object),
                              G_TYPE_NONE, 1, INTEROP_TYPE_CUSTOM_OBJECT);
 
-  /* Issue: streaming. Stream() (server stream of "a", "b", "c"),
-   * InfiniteStream() (nothing until cancelled, then StreamCanceled() to the
-   * connection through the hub context and a clean Completion),
-   * StreamingConcat(upload stream of string), EmptyStream() (stream of int,
-   * no items) and StreamThrowException(string m) (fails at once with a
-   * non-hub error) go here once hubs-glib has its stream types. */
+  hubs_hub_class_add_streaming_method (hub_class, "stream", G_CALLBACK (test_hub_stream),
+                                       G_TYPE_STRING, 0);
+  hubs_hub_class_add_streaming_method (hub_class, "infinite-stream",
+                                       G_CALLBACK (test_hub_infinite_stream),
+                                       G_TYPE_STRING, 0);
+  hubs_hub_class_add_method (hub_class, "streaming-concat",
+                             G_CALLBACK (test_hub_streaming_concat),
+                             G_TYPE_STRING, 1, HUBS_TYPE_STREAM_READER);
+  hubs_hub_class_set_upload_item_type (hub_class, "streaming-concat", 0, G_TYPE_STRING);
+  hubs_hub_class_add_streaming_method (hub_class, "empty-stream",
+                                       G_CALLBACK (test_hub_empty_stream),
+                                       G_TYPE_INT, 0);
+  hubs_hub_class_add_streaming_method (hub_class, "stream-throw-exception",
+                                       G_CALLBACK (test_hub_stream_throw_exception),
+                                       G_TYPE_STRING, 1, G_TYPE_STRING);
 
   hubs_hub_class_add_method (hub_class, "get-active-transport-name",
                              G_CALLBACK (test_hub_get_active_transport_name),
