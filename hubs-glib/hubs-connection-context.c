@@ -527,8 +527,11 @@ heartbeat (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  /* As ASP.NET Core: the ping tick runs whatever the traffic. */
+  /* As ASP.NET Core: the ping tick runs whatever the traffic.
+   * (Transports edit:) none on a transport with inherent keep-alive (Long
+   * Polling), where HubConnectionContext skips keep-alive. */
   if (s->keep_alive_interval_ms > 0 &&
+      !hubs_transport_has_inherent_keep_alive (hubs_http_connection_get_transport_object (self->http)) &&
       now - self->last_ping_sent >= (gint64) s->keep_alive_interval_ms * 1000)
     {
       g_autoptr(HubsHubMessage) ping = hubs_hub_message_new_ping ();
@@ -657,6 +660,18 @@ process_handshake (HubsConnectionContext *self)
   if (version > protocol->version)
     {
       text = g_strdup_printf ("The server does not support version %d of the '%s' protocol.", version, name);
+      fail_handshake (self, text);
+      return FALSE;
+    }
+
+  /* (Transports edit:) Server-Sent Events carry text only: a binary
+   * protocol is refused with HubConnectionContext's handshake error. */
+  if (!hubs_transport_supports_format (hubs_http_connection_get_transport_object (self->http),
+                                       protocol->transfer_format))
+    {
+      text = g_strdup_printf ("Cannot use the '%s' protocol on the current transport. "
+                              "The transport does not support '%s' transfer format.", name,
+                              protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY ? "Binary" : "Text");
       fail_handshake (self, text);
       return FALSE;
     }

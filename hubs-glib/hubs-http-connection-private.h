@@ -18,6 +18,9 @@ void                hubs_http_connection_attach          (HubsHttpConnection    
                                                           HubsTransport                *transport,
                                                           HubsHttpContext              *http_context);
 gboolean            hubs_http_connection_is_attached     (HubsHttpConnection           *self);
+/* (transfer none) (nullable): the transport, for the endpoint's HTTP
+ * transport requests (polls, POSTs) that go to it directly. */
+HubsTransport      *hubs_http_connection_get_transport_object (HubsHttpConnection      *self);
 /* Instead of the received/closed/drained signals, for the library's own
  * applications (hub connections). Set before attaching. */
 void                hubs_http_connection_set_application (HubsHttpConnection           *self,

@@ -234,6 +234,12 @@ hubs_http_connection_is_attached (HubsHttpConnection *self)
   return self->transport != NULL;
 }
 
+HubsTransport *
+hubs_http_connection_get_transport_object (HubsHttpConnection *self)
+{
+  return self->transport;
+}
+
 void
 hubs_http_connection_set_application (HubsHttpConnection           *self,
                                       const HubsTransportCallbacks *callbacks,

@@ -46,6 +46,10 @@ void              hubs_http_endpoint_handle  (HubsHttpEndpoint          *self,
                                               SoupServerMessage         *message,
                                               gboolean                   negotiate);
 
+/* For the server's early handler, once a request's headers are read: FALSE
+ * when the request has been refused (a POST body above the bound). */
+gboolean          hubs_http_endpoint_check_request_size (SoupServerMessage *message);
+
 /* Implemented by the server: sets the user of @request (the snapshot of
  * @message), or returns FALSE when the request is refused (the 401 has been
  * written then). */

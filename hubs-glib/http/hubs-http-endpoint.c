@@ -16,8 +16,19 @@
  * as ASP.NET Core's DisconnectTimeout does. */
 #define INACTIVE_TIMEOUT_SECONDS 15
 
-/* The transports this build can serve. */
-#define SUPPORTED_TRANSPORTS HUBS_TRANSPORT_WEB_SOCKETS
+/* A POST body larger than this is refused with 413: libsoup reads a body
+ * whole before the handler runs, so this bounds what one request can make
+ * the server hold. It must stay large: the JS client joins every send
+ * queued while a POST is in flight into the next one (tens of MiB when a
+ * hub method is slow), and ASP.NET Core, which streams the body into the
+ * connection's input, accepts such batches. */
+#define MAX_POST_BODY_BYTES (64 * 1024 * 1024)
+
+/* Outgoing queue of the HTTP transports, as the WebSocket one. */
+static const HubsHttpTransportOptions http_transport_options = {
+  .high_watermark = 64 * 1024,
+  .low_watermark = 16 * 1024,
+};
 
 struct _HubsConnectionManager
 {
@@ -299,7 +310,7 @@ static void
 append_transports (GString                *json,
                    const HubsHubSettings  *settings)
 {
-  HubsTransportType transports = settings->transports & SUPPORTED_TRANSPORTS;
+  HubsTransportType transports = settings->transports;
   gboolean first = TRUE;
 
   g_string_append (json, "\"availableTransports\":[");
@@ -523,6 +534,205 @@ lookup_for_request (HubsHttpEndpoint  *self,
   return connection;
 }
 
+static const char *
+transport_name (HubsTransportType transport)
+{
+  switch (transport)
+    {
+    case HUBS_TRANSPORT_WEB_SOCKETS:
+      return "WebSockets";
+    case HUBS_TRANSPORT_SERVER_SENT_EVENTS:
+      return "ServerSentEvents";
+    case HUBS_TRANSPORT_LONG_POLLING:
+      return "LongPolling";
+    default:
+      return "None";
+    }
+}
+
+/* As HttpConnectionDispatcher.EnsureConnectionStateAsync: the transport
+ * must be enabled here, and a connection keeps the transport it began
+ * with. Returns FALSE when the request has been answered. */
+static gboolean
+check_transport (HubsHttpEndpoint   *self,
+                 SoupServerMessage  *message,
+                 HubsHttpConnection *connection,
+                 HubsTransportType   wanted)
+{
+  HubsTransportType current = hubs_http_connection_get_transport (connection);
+
+  if (!(self->settings.transports & wanted))
+    {
+      g_autofree char *text = g_strdup_printf ("%s transport not supported by this end point type",
+                                               transport_name (wanted));
+
+      respond_text (message, SOUP_STATUS_NOT_FOUND, text);
+      return FALSE;
+    }
+  if (current != HUBS_TRANSPORT_NONE && current != wanted)
+    {
+      respond_text (message, SOUP_STATUS_BAD_REQUEST, "Cannot change transports mid-connection");
+      return FALSE;
+    }
+  /* Disposed but not yet forgotten (HttpConnectionContext's
+   * FailActivationUnsynchronized). */
+  if (hubs_http_connection_is_closed (connection))
+    {
+      respond_text (message, SOUP_STATUS_NOT_FOUND, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+start_connection (HubsHttpEndpoint   *self,
+                  HubsHttpConnection *connection,
+                  HubsTransport      *transport,
+                  HubsHttpContext    *request)
+{
+  g_autoptr(HubsHttpConnection) keep = g_object_ref (connection);
+
+  manager_activate (self->manager, connection);
+  hubs_http_connection_attach (connection, transport, request);
+  self->connected (connection, self->connected_data);
+}
+
+static void
+handle_sse (HubsHttpEndpoint  *self,
+            SoupServerMessage *message,
+            HubsHttpContext   *request)
+{
+  HubsHttpConnection *connection = lookup_for_request (self, message);
+  g_autoptr(HubsTransport) transport = NULL;
+
+  if (connection == NULL ||
+      !check_transport (self, message, connection, HUBS_TRANSPORT_SERVER_SENT_EVENTS))
+    return;
+
+  if (hubs_http_connection_is_attached (connection))
+    {
+      respond_text (message, SOUP_STATUS_CONFLICT, NULL);
+      return;
+    }
+
+  transport = hubs_sse_transport_new (message, &http_transport_options);
+  start_connection (self, connection, transport, request);
+}
+
+static void
+add_no_cache_headers (SoupServerMessage *message)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-cache, no-store");
+  soup_message_headers_replace (headers, "Pragma", "no-cache");
+  soup_message_headers_replace (headers, "Expires", "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+static void
+handle_poll (HubsHttpEndpoint  *self,
+             SoupServerMessage *message,
+             HubsHttpContext   *request)
+{
+  HubsHttpConnection *connection;
+  g_autoptr(HubsTransport) transport = NULL;
+
+  /* Before the lookup: its 400 and 404 carry them too. */
+  add_no_cache_headers (message);
+
+  connection = lookup_for_request (self, message);
+  if (connection == NULL ||
+      !check_transport (self, message, connection, HUBS_TRANSPORT_LONG_POLLING))
+    return;
+
+  if (hubs_http_connection_is_attached (connection))
+    {
+      HubsTransport *current = hubs_http_connection_get_transport_object (connection);
+
+      hubs_long_polling_transport_poll (HUBS_LONG_POLLING_TRANSPORT (current), message);
+      return;
+    }
+
+  /* The first poll starts the connection and returns at once. */
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, "application/octet-stream", SOUP_MEMORY_STATIC, "", 0);
+
+  transport = hubs_long_polling_transport_new (&http_transport_options);
+  start_connection (self, connection, transport, request);
+}
+
+static void
+handle_send (HubsHttpEndpoint  *self,
+             SoupServerMessage *message)
+{
+  HubsHttpConnection *connection = lookup_for_request (self, message);
+  HubsTransportType transport;
+
+  if (connection == NULL)
+    return;
+
+  transport = hubs_http_connection_get_transport (connection);
+  if (transport == HUBS_TRANSPORT_WEB_SOCKETS)
+    {
+      respond_text (message, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                    "POST requests are not allowed for WebSocket connections.");
+      return;
+    }
+
+  /* No transport yet, so no application to take the data; or gone. */
+  if (transport == HUBS_TRANSPORT_NONE || hubs_http_connection_is_closed (connection))
+    {
+      respond_text (message, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  if (soup_server_message_get_request_body (message)->length > MAX_POST_BODY_BYTES)
+    {
+      respond_text (message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      return;
+    }
+
+  hubs_transport_receive_post (hubs_http_connection_get_transport_object (connection), message);
+}
+
+static void
+handle_delete (HubsHttpEndpoint  *self,
+               SoupServerMessage *message)
+{
+  HubsHttpConnection *connection = lookup_for_request (self, message);
+  g_autoptr(HubsHttpConnection) keep = NULL;
+
+  if (connection == NULL)
+    return;
+
+  if (hubs_http_connection_get_transport (connection) != HUBS_TRANSPORT_LONG_POLLING)
+    {
+      respond_text (message, SOUP_STATUS_BAD_REQUEST,
+                    "Cannot terminate this connection using the DELETE endpoint.");
+      return;
+    }
+
+  respond_text (message, SOUP_STATUS_ACCEPTED, NULL);
+  keep = g_object_ref (connection);
+  hubs_long_polling_transport_terminate (HUBS_LONG_POLLING_TRANSPORT (hubs_http_connection_get_transport_object (connection)));
+}
+
+/* Refuses a POST whose declared body is too large before libsoup reads it. */
+gboolean
+hubs_http_endpoint_check_request_size (SoupServerMessage *message)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
+
+  if (soup_server_message_get_method (message) == SOUP_METHOD_POST &&
+      soup_message_headers_get_content_length (headers) > MAX_POST_BODY_BYTES)
+    {
+      respond_text (message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
                            SoupServerMessage *message,
@@ -530,7 +740,6 @@ hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
 {
   const char *method = soup_server_message_get_method (message);
   g_autoptr(HubsHttpContext) request = NULL;
-  HubsHttpConnection *connection;
 
   if (negotiate)
     {
@@ -562,32 +771,21 @@ hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
                                                          "Accept");
 
       if (accept != NULL && strstr (accept, "text/event-stream") != NULL)
-        respond_text (message, SOUP_STATUS_NOT_FOUND,
-                      "ServerSentEvents transport not supported by this end point type");
+        handle_sse (self, message, request);
       else
-        respond_text (message, SOUP_STATUS_NOT_FOUND,
-                      "LongPolling transport not supported by this end point type");
+        handle_poll (self, message, request);
       return;
     }
 
-  connection = lookup_for_request (self, message);
-  if (connection == NULL)
-    return;
-
   if (method == SOUP_METHOD_POST)
     {
-      if (hubs_http_connection_get_transport (connection) == HUBS_TRANSPORT_WEB_SOCKETS)
-        respond_text (message, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                      "POST requests are not allowed for WebSocket connections.");
-      else
-        respond_text (message, SOUP_STATUS_NOT_FOUND, NULL);
+      handle_send (self, message);
       return;
     }
 
   if (method == SOUP_METHOD_DELETE)
     {
-      respond_text (message, SOUP_STATUS_BAD_REQUEST,
-                    "Cannot terminate this connection using the DELETE endpoint.");
+      handle_delete (self, message);
       return;
     }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 #include "hubs-types.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,15 @@ struct _HubsTransportClass
   void  (*set_receiving)    (HubsTransport *self,
                              gboolean       receiving);
   gsize (*get_queued_bytes) (HubsTransport *self);
+  /* HTTP transports only (NULL otherwise): a POST of client data, whose
+   * body has been read. The transport answers it once the body has been
+   * delivered and the application takes more. */
+  void  (*receive_post)     (HubsTransport     *self,
+                             SoupServerMessage *message);
+
+  /* Set by implementations in class_init. */
+  gboolean inherent_keep_alive;         /* no Pings: Long Polling */
+  guint    supported_formats;           /* HubsTransferFormat bits; 0: both */
 };
 
 void               hubs_transport_set_callbacks       (HubsTransport                *self,
@@ -70,6 +80,11 @@ HubsTransferFormat hubs_transport_get_transfer_format (HubsTransport     *self);
 void               hubs_transport_set_transfer_format (HubsTransport     *self,
                                                        HubsTransferFormat format);
 gboolean           hubs_transport_is_closed           (HubsTransport     *self);
+gboolean           hubs_transport_has_inherent_keep_alive (HubsTransport *self);
+gboolean           hubs_transport_supports_format     (HubsTransport     *self,
+                                                       HubsTransferFormat format);
+void               hubs_transport_receive_post        (HubsTransport     *self,
+                                                       SoupServerMessage *message);
 
 /* For implementations. hubs_transport_emit_closed() runs the closed callback
  * at most once; later calls do nothing. */
@@ -100,5 +115,47 @@ G_DECLARE_FINAL_TYPE (HubsWebSocketTransport, hubs_websocket_transport, HUBS, WE
 
 HubsTransport *hubs_websocket_transport_new (GIOStream                  *stream,
                                              const HubsWebSocketOptions *options);
+
+/* What the HTTP transports (Server-Sent Events, Long Polling) share: client
+ * data arrives by POST, one request at a time, held while the application
+ * does not take input, and answered 404 once the transport has ended. */
+typedef struct _HubsPostReceiver HubsPostReceiver;
+
+HubsPostReceiver *hubs_post_receiver_new           (HubsTransport     *transport);
+void              hubs_post_receiver_free          (HubsPostReceiver  *self);
+void              hubs_post_receiver_push          (HubsPostReceiver  *self,
+                                                    SoupServerMessage *message);
+void              hubs_post_receiver_set_receiving (HubsPostReceiver  *self,
+                                                    gboolean           receiving);
+void              hubs_post_receiver_set_output_blocked (HubsPostReceiver *self,
+                                                         gboolean          blocked);
+/* Answers every POST still held: the connection is gone. */
+void              hubs_post_receiver_fail_all      (HubsPostReceiver  *self);
+
+/* Server-Sent Events on a GET whose response the transport now writes: the
+ * message stays paused between writes, each sent chunk is one event. */
+typedef struct
+{
+  gsize high_watermark;
+  gsize low_watermark;
+} HubsHttpTransportOptions;
+
+#define HUBS_TYPE_SSE_TRANSPORT (hubs_sse_transport_get_type ())
+G_DECLARE_FINAL_TYPE (HubsSseTransport, hubs_sse_transport, HUBS, SSE_TRANSPORT, HubsTransport)
+
+HubsTransport *hubs_sse_transport_new (SoupServerMessage              *message,
+                                       const HubsHttpTransportOptions *options);
+
+/* Long Polling: made on the first poll (answered by the endpoint); each later
+ * poll is handed over with hubs_long_polling_transport_poll(). Sent chunks
+ * wait in a queue that the next poll takes whole. */
+#define HUBS_TYPE_LONG_POLLING_TRANSPORT (hubs_long_polling_transport_get_type ())
+G_DECLARE_FINAL_TYPE (HubsLongPollingTransport, hubs_long_polling_transport, HUBS, LONG_POLLING_TRANSPORT, HubsTransport)
+
+HubsTransport *hubs_long_polling_transport_new       (const HubsHttpTransportOptions *options);
+void           hubs_long_polling_transport_poll      (HubsLongPollingTransport *self,
+                                                      SoupServerMessage        *message);
+/* DELETE from the client: the pending poll gets 204 and the transport ends. */
+void           hubs_long_polling_transport_terminate (HubsLongPollingTransport *self);
 
 G_END_DECLS

@@ -340,3 +340,35 @@ hubs_transport_emit_drained (HubsTransport *self)
 
   priv->callbacks.drained (priv->user_data);
 }
+
+gboolean
+hubs_transport_has_inherent_keep_alive (HubsTransport *self)
+{
+  g_return_val_if_fail (HUBS_IS_TRANSPORT (self), FALSE);
+
+  return HUBS_TRANSPORT_GET_CLASS (self)->inherent_keep_alive;
+}
+
+/* Server-Sent Events carry text only: the handshake refuses a binary
+ * protocol on them, as ASP.NET Core does. */
+gboolean
+hubs_transport_supports_format (HubsTransport     *self,
+                                HubsTransferFormat format)
+{
+  guint formats;
+
+  g_return_val_if_fail (HUBS_IS_TRANSPORT (self), FALSE);
+
+  formats = HUBS_TRANSPORT_GET_CLASS (self)->supported_formats;
+  return formats == 0 || (formats & format) != 0;
+}
+
+void
+hubs_transport_receive_post (HubsTransport     *self,
+                             SoupServerMessage *message)
+{
+  g_return_if_fail (HUBS_IS_TRANSPORT (self));
+  g_return_if_fail (HUBS_TRANSPORT_GET_CLASS (self)->receive_post != NULL);
+
+  HUBS_TRANSPORT_GET_CLASS (self)->receive_post (self, message);
+}
