@@ -1354,16 +1354,3 @@ hubs_json_hub_protocol_get (void)
 {
   return &json_hub_protocol;
 }
-
-/* Protocol names match case-insensitively, as in ASP.NET Core's
- * DefaultHubProtocolResolver. */
-const HubsHubProtocol *
-hubs_hub_protocol_lookup (const char *name)
-{
-  g_return_val_if_fail (name != NULL, NULL);
-
-  if (g_ascii_strcasecmp (name, json_hub_protocol.name) == 0)
-    return &json_hub_protocol;
-
-  return NULL;
-}

@@ -9,12 +9,11 @@ import signalR from "@microsoft/signalr";
 
 /**
  * Hub protocols by the name HUBS_PROTOCOLS uses. Each makes a fresh protocol
- * instance. MessagePack comes later, as one more line (after adding the npm
- * package @microsoft/signalr-protocol-msgpack):
- *   messagepack: async () => new (await import("@microsoft/signalr-protocol-msgpack")).MessagePackHubProtocol(),
+ * instance.
  */
 export const PROTOCOLS = {
   json: async () => new signalR.JsonHubProtocol(),
+  messagepack: async () => new (await import("@microsoft/signalr-protocol-msgpack")).MessagePackHubProtocol(),
 };
 
 export const ALL_TRANSPORTS = ["WebSockets", "ServerSentEvents", "LongPolling"];

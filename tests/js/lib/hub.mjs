@@ -74,7 +74,10 @@ export async function build(url, { transport, protocol = "json", reconnect, reco
   if (record) {
     ({ protocol: protocolInstance, received, sent } = recording(protocolInstance));
   }
-  const httpOptions = { logMessageContent: true, ...options };
+  // Message content only when logs are shown: the client formats every binary
+  // message as hex text whether or not its logger prints it, which makes a
+  // MessagePack client too slow to keep up with 30 MB of broadcasts.
+  const httpOptions = { logMessageContent: Boolean(process.env.HUBS_TEST_LOG), ...options };
   if (transport !== undefined) {
     httpOptions.transport = signalR.HttpTransportType[transport];
   }

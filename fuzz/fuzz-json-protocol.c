@@ -1,0 +1,15 @@
+/* fuzz-json-protocol.c: libFuzzer target for the "json" hub protocol
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "fuzz-hub-protocol.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        gsize         size)
+{
+  return fuzz_hub_protocol (hubs_json_hub_protocol_get (), data, size);
+}
