@@ -11,8 +11,9 @@
  *   counts that the remaining bytes cannot hold and nesting past
  *   HUBS_MSGPACK_MAX_DEPTH, with a readable error, so that msgpack-c only
  *   ever sees well-formed, bounded input;
- * - the value conversions (hubs-msgpack-values.c) between GValues and
- *   MessagePack, the only place that knows how a GType looks in MessagePack.
+ * - the value conversions between GValues and MessagePack, the only place
+ *   that knows how a GType looks in MessagePack: the mapping and binding
+ *   in hubs-msgpack-values.c, writing in hubs-msgpack-writer.c.
  */
 
 #pragma once
@@ -31,6 +32,10 @@ G_BEGIN_DECLS
 
 /* The timestamp extension type. */
 #define HUBS_MSGPACK_EXT_TIMESTAMP (-1)
+
+/* What an untyped GVariant holds a timestamp as: seconds since the epoch
+ * and nanoseconds, written back as the timestamp extension. */
+#define HUBS_MSGPACK_TIMESTAMP_VARIANT_TYPE G_VARIANT_TYPE ("(xu)")
 
 const HubsHubProtocol *hubs_msgpack_hub_protocol_get (void);
 
