@@ -67,6 +67,13 @@ def ratio(r):
     return "%.2f" % (h / a)
 
 
+def ms(v):
+    # the load generator's histogram ends at 1 s: its top bucket reads 999.995
+    if v is None:
+        return ""
+    return ">1000" if v >= 999.99 else "%.2f" % v
+
+
 hdr = "%-9s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
     "scenario", "server", "conns", "msgs/s", "ratio", "p50 ms", "p99 ms", "max ms",
     "cpu s", "rss KiB", "KiB/conn", "slabMB", "errors")
@@ -74,9 +81,9 @@ print(hdr)
 print("-" * len(hdr))
 for r in rows:
     server = r["server"] if r["scenario"] != "raw" else "raw w%s" % r.get("window")
-    print("%-9s %-10s %6d %11.0f %6s %8.2f %8.2f %8.2f %7.2f %9s %9s %6s %6s" % (
+    print("%-9s %-10s %6d %11.0f %6s %8s %8s %8.2f %7.2f %9s %9s %6s %6s" % (
         r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio(r),
-        r.get("p50_ms", 0), r.get("p99_ms", 0), r.get("max_ms", 0), r.get("server_cpu_s", 0),
+        ms(r.get("p50_ms")), ms(r.get("p99_ms")), r.get("max_ms", 0), r.get("server_cpu_s", 0),
         r.get("rss_kib", ""), r.get("rss_kib_per_conn", ""),
         "%.1f" % (r["slab_kib_delta"] / 1024) if "slab_kib_delta" in r else "",
         r.get("errors", "")))

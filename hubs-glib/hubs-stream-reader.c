@@ -28,12 +28,13 @@
  *           gpointer      user_data)
  * {
  *   SumState *state = user_data;
- *   g_auto(GValue) item = G_VALUE_INIT;
  *   g_autoptr(GError) error = NULL;
+ *   GValue *item = hubs_stream_reader_read_finish (state->reader, result, &error);
  *
- *   if (hubs_stream_reader_read_finish (state->reader, result, &item, &error))
+ *   if (item != NULL)
  *     {
- *       state->sum += g_value_get_int (&item);
+ *       state->sum += g_value_get_int (item);
+ *       g_boxed_free (G_TYPE_VALUE, item);
  *       hubs_stream_reader_read_async (state->reader, NULL, sum_read, state);
  *       return;
  *     }
@@ -290,8 +291,6 @@ hubs_stream_reader_read_async (HubsStreamReader    *self,
  * hubs_stream_reader_read_finish:
  * @self: a stream reader
  * @result: the result given to the callback
- * @item: (out caller-allocates) (optional): an uninitialized #GValue for the
- *   item
  * @error: return location for an error
  *
  * Finishes [method@Hubs.StreamReader.read_async].
@@ -300,30 +299,20 @@ hubs_stream_reader_read_async (HubsStreamReader    *self,
  * which returned by the method reaches the client as SignalR's
  * `HubException`. An end of the connection is %G_IO_ERROR_CLOSED.
  *
- * Returns: %TRUE with @item set to the next item; %FALSE at the end of the
- *   stream, with @error set if it ended with an error
+ * Returns: (transfer full) (nullable): the next item, of the declared item
+ *   type (free it with `g_boxed_free (G_TYPE_VALUE, item)`); %NULL at the
+ *   end of the stream, with @error set if it ended with an error
  *
  * Since: 0.1
  */
-gboolean
+GValue *
 hubs_stream_reader_read_finish (HubsStreamReader  *self,
                                 GAsyncResult      *result,
-                                GValue            *item,
                                 GError           **error)
 {
-  g_autofree GValue *value = NULL;
+  g_return_val_if_fail (HUBS_IS_STREAM_READER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_return_val_if_fail (HUBS_IS_STREAM_READER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  value = g_task_propagate_pointer (G_TASK (result), error);
-  if (value == NULL)
-    return FALSE;
-
-  if (item != NULL)
-    *item = *value;             /* moves the contents */
-  else if (G_IS_VALUE (value))
-    g_value_unset (value);
-  return TRUE;
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

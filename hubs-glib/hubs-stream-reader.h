@@ -30,9 +30,8 @@ void        hubs_stream_reader_read_async    (HubsStreamReader    *self,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
 HUBS_AVAILABLE_IN_ALL
-gboolean    hubs_stream_reader_read_finish   (HubsStreamReader    *self,
+GValue     *hubs_stream_reader_read_finish   (HubsStreamReader    *self,
                                               GAsyncResult        *result,
-                                              GValue              *item,
                                               GError             **error);
 
 G_END_DECLS

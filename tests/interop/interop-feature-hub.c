@@ -632,12 +632,13 @@ upload_read (GObject      *source,
              gpointer      user_data)
 {
   Upload *upload = user_data;
-  g_auto(GValue) item = G_VALUE_INIT;
   g_autoptr(GError) error = NULL;
+  GValue *item = hubs_stream_reader_read_finish (upload->reader, result, &error);
 
-  if (hubs_stream_reader_read_finish (upload->reader, result, &item, &error))
+  if (item != NULL)
     {
-      upload->sum += g_value_get_int (&item);
+      upload->sum += g_value_get_int (item);
+      g_boxed_free (G_TYPE_VALUE, item);
       hubs_stream_reader_read_async (upload->reader, NULL, upload_read, upload);
       return;
     }

@@ -560,12 +560,13 @@ concat_read (GObject      *source,
              gpointer      user_data)
 {
   Concat *concat = user_data;
-  g_auto(GValue) item = G_VALUE_INIT;
   g_autoptr(GError) error = NULL;
+  GValue *item = hubs_stream_reader_read_finish (concat->reader, result, &error);
 
-  if (hubs_stream_reader_read_finish (concat->reader, result, &item, &error))
+  if (item != NULL)
     {
-      g_string_append (concat->text, g_value_get_string (&item) ? g_value_get_string (&item) : "");
+      g_string_append (concat->text, g_value_get_string (item) ? g_value_get_string (item) : "");
+      g_boxed_free (G_TYPE_VALUE, item);
       hubs_stream_reader_read_async (concat->reader, NULL, concat_read, concat);
       return;
     }

@@ -79,6 +79,26 @@ async function main() {
   results.bobAddMeanwhile = await bob.invoke("Add", 1, 1);
   results.delayedAdd = await withTimeout(delayed, 5000, "DelayedAdd");
 
+  // Streams both ways and client results, from a hub declared with signals.
+  const streams = connect("/streamhub");
+  streams.on("Double", (x) => {
+    if (x < 0) throw new Error("no");
+    return x * 2;
+  });
+  await streams.start();
+  results.count = await withTimeout(new Promise((resolve, reject) => {
+    const items = [];
+    streams.stream("Count", 4).subscribe({ next: (item) => items.push(item), complete: () => resolve(items), error: reject });
+  }), 5000, "Count");
+  const subject = new signalR.Subject();
+  const sum = streams.invoke("Sum", subject);
+  for (const n of [10, 20, 30]) subject.next(n);
+  subject.complete();
+  results.sum = await withTimeout(sum, 5000, "Sum");
+  results.ask = await streams.invoke("Ask", 21);
+  results.askError = await errorOf(streams.invoke("Ask", -1));
+  await streams.stop();
+
   // A hub whose on_connected raises GLib.Error: the connection is refused.
   const carol = connect("/refuse");
   const closed = new Promise((resolve) => carol.onclose((error) => resolve(error ? error.message : null)));

@@ -167,6 +167,65 @@ class DecoratedRefusingHub(Hubs.Hub):
         events["refused_disconnected"].append(error)
 
 
+class StreamHub(Hubs.Hub):
+    """Streams both ways and client results, with signals: a signal whose
+    first parameter is a Hubs.StreamWriter is a streaming method, and a
+    Hubs.StreamReader parameter is an upload stream."""
+
+    __gsignals__ = {
+        "count": (GObject.SignalFlags.RUN_LAST, bool, (Hubs.StreamWriter, int)),
+        "sum": (GObject.SignalFlags.RUN_LAST, bool, (Hubs.Invocation, Hubs.StreamReader)),
+        "ask": (GObject.SignalFlags.RUN_LAST, bool, (Hubs.Invocation, int)),
+    }
+
+    def do_count(self, writer, n):
+        def write(i):
+            if i == n or writer.get_cancellable().is_cancelled():
+                writer.complete()
+                return
+            # Flow control: the next item once this one is queued.
+            writer.write_async(GObject.Value(GObject.TYPE_INT, i), None,
+                               lambda w, result: w.write_finish(result) and write(i + 1))
+
+        write(0)
+        return True
+
+    def do_sum(self, invocation, reader):
+        total = [0]
+
+        def read(source, result):
+            try:
+                item = reader.read_finish(result)
+            except GLib.Error as error:
+                invocation.return_gerror(error)
+                return
+            if item is not None:
+                total[0] += item
+                reader.read_async(None, read)
+            else:
+                invocation.return_int(total[0])
+
+        reader.read_async(None, read)
+        return True
+
+    def do_ask(self, invocation, x):
+        caller = self.get_clients().caller()
+
+        def answered(proxy, result):
+            try:
+                _, value = proxy.invoke_finish(result)
+                invocation.return_int(value)
+            except GLib.Error as error:
+                invocation.return_gerror(error)
+
+        caller.invoke_async("Double", [GObject.Value(GObject.TYPE_INT, x)], GObject.TYPE_INT, None, answered)
+        return True
+
+
+StreamHub.set_method_return_type("count", GObject.TYPE_INT)
+StreamHub.set_upload_item_type("sum", 0, GObject.TYPE_INT)
+
+
 HUBS = {
     "signals": (ChatHub, RefusingHub),
     "decorators": (DecoratedChatHub, DecoratedRefusingHub),
@@ -222,6 +281,7 @@ def server(request):
     # By GType, as C would, and by class, as the override allows.
     server.map_hub("/chathub", chat_hub.__gtype__ if request.param == "signals" else chat_hub, None)
     server.map_hub("/refuse", refusing_hub, None)
+    server.map_hub("/streamhub", StreamHub.__gtype__, None)
     server.listen_local(0)
     yield server
 
@@ -292,6 +352,10 @@ def test_python_hub_called_by_the_javascript_client(server):
     assert results["bobWhoAmI"] == results["bobConnectionId"]
     assert results["bobAddMeanwhile"] == 2
     assert results["delayedAdd"] == 42
+    assert results["count"] == [0, 1, 2, 3]
+    assert results["sum"] == 60
+    assert results["ask"] == 42
+    assert results["askError"] == "An unexpected error occurred invoking 'Ask' on the server. HubException: Error: no"
     assert events["delayed_pending"] == [True]
 
     # GLib.Error raised by do_on_connected refused the connection.
