@@ -6,6 +6,7 @@
 #include "hubs-server.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hubs-connection-context-private.h"
 #include "hubs-error.h"
@@ -45,6 +46,7 @@ struct _HubsServer
 
   SoupServer *soup_server;
   gboolean owns_soup_server;
+  GTlsCertificate *tls_certificate;
   HubsConnectionManager *manager;
   GPtrArray *endpoints;         /* HubsHttpEndpoint */
   GHashTable *hub_contexts;     /* casefolded path → HubsHubContext */
@@ -63,6 +65,7 @@ enum
 {
   PROP_0,
   PROP_SOUP_SERVER,
+  PROP_TLS_CERTIFICATE,
   N_PROPS
 };
 
@@ -114,6 +117,7 @@ hubs_server_dispose (GObject *object)
   g_clear_pointer (&self->hub_contexts, g_hash_table_unref);
   g_clear_pointer (&self->manager, hubs_connection_manager_free);
   g_clear_object (&self->soup_server);
+  g_clear_object (&self->tls_certificate);
 
   if (self->authenticate_destroy != NULL)
     self->authenticate_destroy (self->authenticate_data);
@@ -146,6 +150,9 @@ hubs_server_get_property (GObject    *object,
     case PROP_SOUP_SERVER:
       g_value_set_object (value, self->soup_server);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, self->tls_certificate);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -164,6 +171,9 @@ hubs_server_set_property (GObject      *object,
     case PROP_SOUP_SERVER:
       self->soup_server = g_value_dup_object (value);
       break;
+    case PROP_TLS_CERTIFICATE:
+      self->tls_certificate = g_value_dup_object (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -178,9 +188,11 @@ hubs_server_constructed (GObject *object)
 
   if (self->soup_server == NULL)
     {
-      self->soup_server = soup_server_new (NULL, NULL);
+      self->soup_server = soup_server_new ("tls-certificate", self->tls_certificate, NULL);
       self->owns_soup_server = TRUE;
     }
+  else if (self->tls_certificate != NULL)
+    soup_server_set_tls_certificate (self->soup_server, self->tls_certificate);
 }
 
 static void
@@ -204,6 +216,28 @@ hubs_server_class_init (HubsServerClass *klass)
   properties[PROP_SOUP_SERVER] =
     g_param_spec_object ("soup-server", NULL, NULL,
                          SOUP_TYPE_SERVER,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsServer:tls-certificate:
+   *
+   * The certificate, with its private key, that the server presents to
+   * clients: with one, [method@Hubs.Server.listen_local] serves HTTPS and
+   * WSS only. It is set on the #SoupServer, the server's own or the one it
+   * was given. %NULL (the default) serves plain HTTP.
+   *
+   * ```c
+   * g_autoptr(GTlsCertificate) certificate =
+   *   g_tls_certificate_new_from_files ("cert.pem", "key.pem", &error);
+   * g_autoptr(HubsServer) server =
+   *   g_object_new (HUBS_TYPE_SERVER, "tls-certificate", certificate, NULL);
+   * ```
+   *
+   * Since: 0.1
+   */
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL,
+                         G_TYPE_TLS_CERTIFICATE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -281,7 +315,9 @@ hubs_server_get_soup_server (HubsServer *self)
  * @port: the port, or 0 for any free one
  * @error: return location for an error
  *
- * Listens on the loopback interface (127.0.0.1) only.
+ * Listens on the loopback interface (127.0.0.1) only: HTTPS (and WSS)
+ * when the server has a [property@Hubs.Server:tls-certificate], plain HTTP
+ * otherwise.
  *
  * Returns: %TRUE on success
  *
@@ -292,10 +328,31 @@ hubs_server_listen_local (HubsServer  *self,
                           guint        port,
                           GError     **error)
 {
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
   g_return_val_if_fail (HUBS_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (port <= G_MAXUINT16, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return soup_server_listen_local (self->soup_server, port, SOUP_SERVER_LISTEN_IPV4_ONLY, error);
+  /* Our own socket rather than soup_server_listen_local(): GLib listens
+   * with a backlog of 10, and clients that connect at once beyond it wait
+   * for TCP's retransmissions (1 s, 3 s, 7 s…). Long Polling and
+   * Server-Sent Events open several connections per client. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+
+  loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  address = g_inet_socket_address_new (loopback, port);
+  g_socket_set_listen_backlog (socket, SOMAXCONN);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+
+  return soup_server_listen_socket (self->soup_server, socket,
+                                    self->tls_certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0,
+                                    error);
 }
 
 /**
@@ -394,6 +451,22 @@ soup_handler (SoupServer        *soup_server,
   hubs_http_endpoint_handle (endpoint, message, negotiate);
 }
 
+/* Before the body is read: a POST too large for any hub is refused before
+ * libsoup buffers it. */
+static void
+soup_early_handler (SoupServer        *soup_server,
+                    SoupServerMessage *message,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  HubsServer *self = user_data;
+  gboolean negotiate = FALSE;
+
+  if (!self->shut_down && find_endpoint (self, path, &negotiate) != NULL && !negotiate)
+    hubs_http_endpoint_check_request_size (message);
+}
+
 static void
 add_endpoint (HubsServer       *self,
               HubsHttpEndpoint *endpoint)
@@ -405,12 +478,14 @@ add_endpoint (HubsServer       *self,
   if (!g_hash_table_contains (self->handled_paths, path))
     {
       soup_server_add_handler (self->soup_server, path, soup_handler, self, NULL);
+      soup_server_add_early_handler (self->soup_server, path, soup_early_handler, self, NULL);
       g_hash_table_add (self->handled_paths, g_strdup (path));
     }
   /* Paths that differ only in case reach the default handler. */
   if (!g_hash_table_contains (self->handled_paths, "/"))
     {
       soup_server_add_handler (self->soup_server, NULL, soup_handler, self, NULL);
+      soup_server_add_early_handler (self->soup_server, NULL, soup_early_handler, self, NULL);
       g_hash_table_add (self->handled_paths, g_strdup ("/"));
     }
 }

@@ -31,6 +31,7 @@ struct _HubsLongPollingTransport
   SoupServerMessage *poll;      /* the pending poll, paused */
   gulong poll_finished_id;
   gulong poll_disconnected_id;
+  GSource *poll_gone_source;
   guint poll_timeout_id;
   guint inactive_id;
   guint flush_id;
@@ -126,6 +127,11 @@ steal_poll (HubsLongPollingTransport *self)
       g_clear_signal_handler (&self->poll_finished_id, poll);
       g_clear_signal_handler (&self->poll_disconnected_id, poll);
     }
+  if (self->poll_gone_source != NULL)
+    {
+      g_source_destroy (self->poll_gone_source);
+      g_clear_pointer (&self->poll_gone_source, g_source_unref);
+    }
   g_clear_handle_id (&self->poll_timeout_id, g_source_remove);
 
   return poll;
@@ -167,6 +173,17 @@ poll_finished (SoupServerMessage *message,
   g_autoptr(SoupServerMessage) poll = steal_poll (self);
 
   start_inactive_timer (self);
+}
+
+/* The client closed its connection while its poll waited: the poll is
+ * over, and the connection is inactive until the next one. */
+static void
+poll_client_gone (gpointer user_data)
+{
+  HubsLongPollingTransport *self = user_data;
+
+  g_clear_pointer (&self->poll_gone_source, g_source_unref);
+  end_poll (self, SOUP_STATUS_NO_CONTENT);
 }
 
 static gboolean
@@ -223,6 +240,7 @@ hubs_long_polling_transport_poll (HubsLongPollingTransport *self,
   self->poll_finished_id = g_signal_connect (message, "finished", G_CALLBACK (poll_finished), self);
   self->poll_disconnected_id = g_signal_connect (message, "disconnected", G_CALLBACK (poll_finished), self);
   self->poll_timeout_id = g_timeout_add_seconds (POLL_TIMEOUT_SECONDS, poll_timed_out, self);
+  self->poll_gone_source = hubs_http_watch_client_gone (message, poll_client_gone, self);
 }
 
 void

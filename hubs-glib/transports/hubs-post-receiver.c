@@ -216,3 +216,44 @@ hubs_post_receiver_fail_all (HubsPostReceiver *self)
       post_free (post);
     }
 }
+
+typedef struct
+{
+  void (*callback) (gpointer user_data);
+  gpointer user_data;
+} GoneWatch;
+
+static gboolean
+client_gone (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  GoneWatch *watch = user_data;
+
+  watch->callback (watch->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+GSource *
+hubs_http_watch_client_gone (SoupServerMessage *message,
+                             void             (*callback) (gpointer user_data),
+                             gpointer           user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (message);
+  GoneWatch *watch;
+  GSource *source;
+
+  if (socket == NULL)
+    return NULL;
+
+  watch = g_new0 (GoneWatch, 1);
+  watch->callback = callback;
+  watch->user_data = user_data;
+
+  source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (client_gone), watch, g_free);
+  g_source_set_static_name (source, "[hubs-glib] HTTP client gone");
+  g_source_attach (source, g_main_context_get_thread_default ());
+
+  return source;
+}

@@ -27,6 +27,7 @@ struct _HubsSseTransport
   gulong finished_id;
   gulong disconnected_id;
   gulong wrote_id;
+  GSource *gone_source;
 
   gsize queued_bytes;
   gboolean above_high;
@@ -45,6 +46,11 @@ release_message (HubsSseTransport *self)
   g_clear_signal_handler (&self->disconnected_id, self->message);
   g_clear_signal_handler (&self->wrote_id, self->message);
   g_clear_object (&self->message);
+  if (self->gone_source != NULL)
+    {
+      g_source_destroy (self->gone_source);
+      g_clear_pointer (&self->gone_source, g_source_unref);
+    }
 }
 
 /* The response is over: written to its end, or the client went away, or
@@ -191,6 +197,18 @@ hubs_sse_transport_abort (HubsTransport *transport)
   hubs_transport_emit_closed (transport, NULL);
 }
 
+/* The client closed the event stream (an EventSource closed): as ASP.NET
+ * Core's request abort, the connection ends. */
+static void
+on_client_gone (gpointer user_data)
+{
+  HubsSseTransport *self = user_data;
+
+  /* The source goes with the message. */
+  g_clear_pointer (&self->gone_source, g_source_unref);
+  hubs_transport_abort (HUBS_TRANSPORT (self));
+}
+
 static void
 hubs_sse_transport_set_receiving (HubsTransport *transport,
                                   gboolean       receiving)
@@ -276,6 +294,7 @@ hubs_sse_transport_new (SoupServerMessage              *message,
   self->finished_id = g_signal_connect (message, "finished", G_CALLBACK (on_finished), self);
   self->disconnected_id = g_signal_connect (message, "disconnected", G_CALLBACK (on_finished), self);
   self->wrote_id = g_signal_connect (message, "wrote-body-data", G_CALLBACK (on_wrote_body_data), self);
+  self->gone_source = hubs_http_watch_client_gone (message, on_client_gone, self);
 
   return HUBS_TRANSPORT (self);
 }

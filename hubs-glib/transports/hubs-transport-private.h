@@ -132,6 +132,15 @@ void              hubs_post_receiver_set_output_blocked (HubsPostReceiver *self,
 /* Answers every POST still held: the connection is gone. */
 void              hubs_post_receiver_fail_all      (HubsPostReceiver  *self);
 
+/* Calls @callback once the client of @message, a request left waiting for
+ * its response (paused), closes its end of the connection: libsoup does not
+ * watch a connection while its message is paused, and a client sends
+ * nothing more on it meanwhile, so anything readable is its end. Destroy
+ * the returned source (NULL without a socket) once the response goes. */
+GSource *hubs_http_watch_client_gone (SoupServerMessage *message,
+                                      void             (*callback) (gpointer user_data),
+                                      gpointer           user_data);
+
 /* Server-Sent Events on a GET whose response the transport now writes: the
  * message stays paused between writes, each sent chunk is one event. */
 typedef struct

@@ -133,8 +133,13 @@ main (int    argc,
       char **argv)
 {
   int port = 0;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
   const GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on this port of 127.0.0.1 (0: any free port)", "N" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Serve HTTPS/WSS with this PEM certificate", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "… and this PEM private key", "FILE" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) option_context = NULL;
@@ -165,7 +170,16 @@ main (int    argc,
   signal (SIGPIPE, SIG_IGN);
 
   self.loop = g_main_loop_new (NULL, FALSE);
-  self.app.server = hubs_server_new ();
+  if (tls_cert != NULL)
+    {
+      certificate = g_tls_certificate_new_from_files (tls_cert, tls_key ? tls_key : tls_cert, &error);
+      if (certificate == NULL)
+        {
+          g_printerr ("Cannot load the TLS certificate: %s\n", error->message);
+          return 2;
+        }
+    }
+  self.app.server = g_object_new (HUBS_TYPE_SERVER, "tls-certificate", certificate, NULL);
   self.app.jwt_key = interop_jwt_key_new ();
 
   if (!map_endpoints (&self.app))
@@ -182,7 +196,8 @@ main (int    argc,
   sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &self);
 
   /* Test runners wait for this exact line to learn the port */
-  printf ("Now listening on: http://127.0.0.1:%u\n", hubs_server_get_port (self.app.server));
+  printf ("Now listening on: %s://127.0.0.1:%u\n", certificate ? "https" : "http",
+          hubs_server_get_port (self.app.server));
   fflush (stdout);
 
   g_main_loop_run (self.loop);
