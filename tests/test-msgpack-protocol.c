@@ -952,6 +952,16 @@ test_values_bytes_and_dates (void)
   assert_round_trip (BYTES (0xc7, 0x0c, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 15,
                      G_TYPE_DATE_TIME, NULL);
 
+  /* 1969-12-31T23:59:59.5Z: a second down, half a second up. */
+  assert_round_trip (BYTES (0xc7, 0x0c, 0xff, 0x1d, 0xcd, 0x65, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 15,
+                     G_TYPE_DATE_TIME, NULL);
+  g_assert_true (bind_bytes (BYTES (0xc7, 0x0c, 0xff, 0x1d, 0xcd, 0x65, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 15,
+                             G_TYPE_DATE_TIME, NULL, &v));
+  g_assert_cmpint (g_date_time_get_year (g_value_get_boxed (&v)), ==, 1969);
+  g_assert_cmpint (g_date_time_get_second (g_value_get_boxed (&v)), ==, 59);
+  g_assert_cmpint (g_date_time_get_microsecond (g_value_get_boxed (&v)), ==, 500000);
+  g_value_unset (&v);
+
   /* Out of GDateTime's range, bad nanoseconds, other extensions. */
   g_assert_false (bind_bytes (BYTES (0xc7, 0x0c, 0xff, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 15,
                               G_TYPE_DATE_TIME, NULL, &v));

@@ -92,12 +92,25 @@ write_timestamp (msgpack_packer *pk,
   msgpack_pack_timestamp (pk, &ts);
 }
 
+/* The timestamp counts whole seconds down and nanoseconds up: before
+ * 1970, x.5 s is (x - 1) s + 0.5 s, where g_date_time_to_unix() would
+ * round towards zero. */
 static void
 write_date_time (msgpack_packer *pk,
                  GDateTime      *date_time)
 {
-  write_timestamp (pk, g_date_time_to_unix (date_time),
-                   (guint32) g_date_time_get_microsecond (date_time) * 1000);
+  g_autoptr(GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+  GTimeSpan usec = g_date_time_difference (date_time, epoch);
+  gint64 seconds = usec / G_USEC_PER_SEC;
+  gint64 rest = usec % G_USEC_PER_SEC;
+
+  if (rest < 0)
+    {
+      rest += G_USEC_PER_SEC;
+      seconds--;
+    }
+
+  write_timestamp (pk, seconds, (guint32) rest * 1000);
 }
 
 static void
