@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# summarize.py --markdown LATEST.jsonl: that table in Markdown, for bench/README.md.
 # summarize.py RUNS.jsonl LATEST.jsonl: the median of each row over its runs,
 # one JSON object a line into LATEST.jsonl, a table on standard output and,
 # last, "echo ratio R" (hubs-glib's echo rate over ASP.NET Core's, at the
@@ -9,6 +10,31 @@
 import json
 import statistics
 import sys
+
+if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
+    rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+    rate = {(r["scenario"], r["connections"], r["server"]): r.get("msgs_per_s") for r in rows}
+
+    def ms(v):
+        return "" if v is None else (">1000" if v >= 999.99 else "%.2f" % v)
+
+    print("| scenario | server | conns | msgs/s | ratio | p50 ms | p99 ms | max ms | server CPU s | CPU µs/msg "
+          "| RSS KiB mid → end | KiB/conn | kernel slab MiB | errors (setup) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        a = rate.get((r["scenario"], r["connections"], "aspnetcore"))
+        ratio = "**%.2f**" % (r["msgs_per_s"] / a) if r["server"] == "hubs" and a else ""
+        dur = 1.0 if r.get("quick") else 15.0
+        n = r.get("msgs_per_s", 0) * r.get("elapsed_s", dur)
+        cpu_us = "%.1f" % (r["server_cpu_s"] * 1e6 / n) if n and r["scenario"] != "idle" else ""
+        server = r["server"] if r["scenario"] != "raw" else "raw-ws-echo, %s in flight" % r.get("window")
+        print("| %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s → %s | %s | %.1f | %s (%s) |" % (
+            r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio,
+            ms(r.get("p50_ms")), ms(r.get("p99_ms")), ms(r.get("max_ms")), r.get("server_cpu_s", 0), cpu_us,
+            int(r.get("rss_mid_kib", -1)), int(r.get("rss_kib", -1)),
+            r.get("rss_kib_per_conn", "") if r["scenario"] == "idle" else "",
+            r.get("slab_kib_delta", 0) / 1024, r.get("errors", ""), r.get("setup_errors", 0)))
+    sys.exit(0)
 
 FIELDS = ["msgs_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_s", "loadgen_cpu_s",
           "rss_kib", "rss_base_kib", "rss_mid_kib", "rss_peak_kib", "rss_kib_per_conn",
@@ -45,6 +71,8 @@ for key, rs in groups.items():
     if errs:
         out["first_error"] = errs[0]
     out["commit"] = rs[0].get("commit")
+    out["quick"] = rs[0].get("quick")
+    out["elapsed_s"] = round(statistics.median([r.get("elapsed_s", 0) for r in rs]), 2)
     rows.append(out)
 
 order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "raw": 4}
