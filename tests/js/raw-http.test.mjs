@@ -121,6 +121,16 @@ describe("Server-Sent Events", () => {
     await stream.until(`data: {"type":3,"invocationId":"1","result":"sse"}${RS}\r\n\r\n`);
   });
 
+  it("a binary protocol is refused at the handshake: SSE carries text only", T, async (t) => {
+    const token = await negotiate("/testhub");
+    const stream = await eventStream(t, "/testhub", token);
+    await stream.until(":\r\n");
+    await expectText(await post("/testhub", token, `{"protocol":"messagepack","version":1}${RS}`), 200, "");
+    const all = await stream.ended();
+    assert.equal(all, ":\r\ndata: {\"error\":\"Cannot use the 'messagepack' protocol on the current transport. " +
+      `The transport does not support 'Binary' transfer format."}${RS}\r\n\r\n`);
+  });
+
   it("a payload with line breaks is one event of several data lines", T, async (t) => {
     const token = await negotiate("/echo");
     const stream = await eventStream(t, "/echo", token);
@@ -235,7 +245,16 @@ describe("Long Polling", () => {
     await expectText(await poll("/testhub", token), 404, "No Connection with that ID");
   });
 
-  it("a connection not polled for 15 s is disposed and its on_disconnected runs", { timeout: 30_000 }, async (t) => {
+  it("a connection not polled for 15 s is disposed and its on_disconnected runs; no pings meanwhile", { timeout: 30_000 }, async (t) => {
+    // Meanwhile another connection polls: no Ping comes in the 15 s
+    // keep-alive interval (Long Polling has inherent keep-alive).
+    const quiet = await longPolling("/testhub");
+    await post("/testhub", quiet, HANDSHAKE);
+    await expectText(await poll("/testhub", quiet), 200, `{}${RS}`, "application/octet-stream");
+    const quietStart = Date.now();
+    let quietAnswer = null;
+    const quietPoll = poll("/testhub", quiet).then((response) => { quietAnswer = response; });
+
     const observer = await open(t, `${server.url}/featurehub`, { transport: "WebSockets", start: false });
     const joined = listen(observer, "Joined");
     const left = listen(observer, "Left");
@@ -249,6 +268,12 @@ describe("Long Polling", () => {
     const waited = Date.now() - started;
     assert.ok(waited > 13_000 && waited < 20_000, `disposed after ${waited} ms`);
     await expectText(await poll("/featurehub", token), 404, "No Connection with that ID");
+
+    await delay(Math.max(0, 17_000 - (Date.now() - quietStart)));
+    assert.equal(quietAnswer, null, "the poll was answered: the server sent something (a Ping?)");
+    await fetch(url("/testhub", quiet), { method: "DELETE" });
+    await quietPoll;
+    assert.equal(quietAnswer.status, 204);
   });
 });
 
