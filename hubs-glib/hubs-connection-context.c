@@ -540,10 +540,14 @@ heartbeat (gpointer user_data)
       hubs_connection_context_write_message (self, ping);
     }
 
-  /* Transports that do not report draining still release waiting writes. */
-  if (!g_queue_is_empty (&self->drain_waiters) &&
-      !hubs_connection_context_is_congested (self))
-    release_drain_waiters (self, NULL);
+  /* Transports that do not report draining still release waiting writes
+   * and invocations. */
+  if (!hubs_connection_context_is_congested (self))
+    {
+      release_drain_waiters (self, NULL);
+      if (self->waiting != NULL)
+        resume (self);
+    }
 
   return G_SOURCE_CONTINUE;
 }
@@ -717,7 +721,7 @@ resume (HubsConnectionContext *self)
   if (self->state != STATE_CONNECTED)
     return;
 
-  if (self->waiting != NULL && slot_free (self))
+  if (self->waiting != NULL && slot_free (self) && !hubs_connection_context_is_congested (self))
     {
       g_autoptr(HubsHubMessage) next = g_steal_pointer (&self->waiting);
 
@@ -897,11 +901,15 @@ handle_message (HubsConnectionContext *self,
            * outside the limit, as in ASP.NET Core. */
           hubs_hub_dispatcher_invoke (self, message, NULL, NULL);
         }
-      else if (!slot_free (self))
+      else if (!slot_free (self) || hubs_connection_context_is_congested (self))
         {
           /* Parsing waits, as ASP.NET Core's reader does at its semaphore,
            * while the transport goes on reading (so that a client that
-           * leaves is noticed) up to a bound. */
+           * leaves is noticed) up to a bound. It waits too while the
+           * client's own output is above the watermark, as ASP.NET Core's
+           * invocations wait for their sends to the caller to flush: a
+           * client that sends faster than it reads slows down rather than
+           * being cut off. */
           self->waiting = hubs_hub_message_ref (message);
         }
       else
@@ -1081,6 +1089,7 @@ on_drained (gpointer user_data)
   HubsConnectionContext *self = user_data;
 
   release_drain_waiters (self, NULL);
+  resume (self);
 }
 
 void
