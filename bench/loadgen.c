@@ -9,7 +9,7 @@
  *
  *   loadgen --port P --scenario echo|broadcast|echoAll|idle|raw
  *           [--connections N] [--warmup S] [--duration S] [--window W]
- *           [--server-pid PID] [--label TEXT]
+ *           [--server-pid PID] [--label TEXT] [--protocol json|messagepack]
  *
  * raw: no negotiate and no SignalR, an echo of a frame the size of an Echo
  * invocation, against bench/raw-ws-echo.c: the generator's own ceiling.
@@ -70,6 +70,7 @@ static double opt_warmup = 5, opt_duration = 15;
 static int opt_window = 0;
 static int opt_server_pid = 0;
 static const char *opt_label = "";
+static int opt_msgpack;
 
 static int epfd;
 static Conn *conns;
@@ -259,12 +260,71 @@ format_iso_now (char *buf)
   return n;
 }
 
+/* MessagePack: varint length, then [1, {}, "id", target, [arg], []] */
+static void
+send_invocation_msgpack (Conn *c, const char *target, int with_time, int int_arg)
+{
+  uint8_t body[128], msg[136];
+  size_t n = 0, tl = strlen (target);
+  char id[24];
+  int il = snprintf (id, sizeof id, "%llu", (unsigned long long) c->next_id++);
+
+  body[n++] = 0x96;
+  body[n++] = 0x01;
+  body[n++] = 0x80;
+  body[n++] = 0xa0 | il;
+  memcpy (body + n, id, il);
+  n += il;
+  body[n++] = 0xa0 | tl;
+  memcpy (body + n, target, tl);
+  n += tl;
+  body[n++] = 0x91;
+  if (with_time)
+    {
+      /* timestamp 64: nanoseconds (30 bits) << 34 | seconds (34 bits) */
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      uint64_t ns = (uint64_t) (ts.tv_nsec / 1000) * 1000;
+      uint64_t v = (ns << 34) | (uint64_t) ts.tv_sec;
+      body[n++] = 0xd7;
+      body[n++] = 0xff;
+      for (int i = 7; i >= 0; i--)
+        body[n++] = (v >> (i * 8)) & 0xff;
+    }
+  else
+    {
+      body[n++] = 0xd2;
+      for (int i = 3; i >= 0; i--)
+        body[n++] = ((uint32_t) int_arg >> (i * 8)) & 0xff;
+    }
+  body[n++] = 0x90;
+  size_t m = 0;
+  for (size_t len = n; ; )
+    {
+      msg[m++] = (len & 0x7f) | (len > 0x7f ? 0x80 : 0);
+      len >>= 7;
+      if (len == 0)
+        break;
+    }
+  memcpy (msg + m, body, n);
+  c->send_us = mono_us ();
+  c->outstanding++;
+  if (queue_frame (c, 2, (const char *) msg, m + n) < 0)
+    conn_close (c);
+}
+
 static void
 send_invocation (Conn *c, const char *target, int with_time, int int_arg)
 {
   char msg[256];
   char arg[64];
   size_t n;
+
+  if (opt_msgpack)
+    {
+      send_invocation_msgpack (c, target, with_time, int_arg);
+      return;
+    }
 
   if (with_time)
     {
@@ -451,6 +511,226 @@ on_message (Conn *c, const char *msg, size_t len)
     }
 }
 
+/* A minimal MessagePack reader: enough for the messages of the servers. */
+typedef struct
+{
+  const uint8_t *p, *end;
+} Mp;
+
+static int
+mp_uint (Mp *m, int n, uint64_t *v)
+{
+  if (m->end - m->p < n)
+    return -1;
+  *v = 0;
+  for (int i = 0; i < n; i++)
+    *v = (*v << 8) | *m->p++;
+  return 0;
+}
+
+/* Reads an integer; -1 if the next value is not one. */
+static int
+mp_int (Mp *m, int64_t *out)
+{
+  uint64_t v;
+  if (m->p >= m->end)
+    return -1;
+  uint8_t b = *m->p++;
+  if (b <= 0x7f) { *out = b; return 0; }
+  if (b >= 0xe0) { *out = (int8_t) b; return 0; }
+  switch (b)
+    {
+    case 0xcc: if (mp_uint (m, 1, &v)) return -1; *out = v; return 0;
+    case 0xcd: if (mp_uint (m, 2, &v)) return -1; *out = v; return 0;
+    case 0xce: if (mp_uint (m, 4, &v)) return -1; *out = v; return 0;
+    case 0xcf: if (mp_uint (m, 8, &v)) return -1; *out = v; return 0;
+    case 0xd0: if (mp_uint (m, 1, &v)) return -1; *out = (int8_t) v; return 0;
+    case 0xd1: if (mp_uint (m, 2, &v)) return -1; *out = (int16_t) v; return 0;
+    case 0xd2: if (mp_uint (m, 4, &v)) return -1; *out = (int32_t) v; return 0;
+    case 0xd3: if (mp_uint (m, 8, &v)) return -1; *out = (int64_t) v; return 0;
+    }
+  m->p--;
+  return -1;
+}
+
+static int mp_skip (Mp *m, int depth);
+
+static int
+mp_skip_n (Mp *m, uint64_t n, int depth)
+{
+  for (uint64_t i = 0; i < n; i++)
+    if (mp_skip (m, depth + 1))
+      return -1;
+  return 0;
+}
+
+static int
+mp_skip_bytes (Mp *m, uint64_t n)
+{
+  if ((uint64_t) (m->end - m->p) < n)
+    return -1;
+  m->p += n;
+  return 0;
+}
+
+static int
+mp_skip (Mp *m, int depth)
+{
+  uint64_t v;
+  int64_t i;
+  if (depth > 16 || m->p >= m->end)
+    return -1;
+  uint8_t b = *m->p;
+  if (mp_int (m, &i) == 0)
+    return 0;
+  m->p++;
+  if ((b & 0xe0) == 0xa0) return mp_skip_bytes (m, b & 0x1f);
+  if ((b & 0xf0) == 0x90) return mp_skip_n (m, b & 0x0f, depth);
+  if ((b & 0xf0) == 0x80) return mp_skip_n (m, 2 * (b & 0x0f), depth);
+  switch (b)
+    {
+    case 0xc0: case 0xc2: case 0xc3: return 0;
+    case 0xca: return mp_skip_bytes (m, 4);
+    case 0xcb: return mp_skip_bytes (m, 8);
+    case 0xd9: case 0xc4: return mp_uint (m, 1, &v) ? -1 : mp_skip_bytes (m, v);
+    case 0xda: case 0xc5: return mp_uint (m, 2, &v) ? -1 : mp_skip_bytes (m, v);
+    case 0xdb: case 0xc6: return mp_uint (m, 4, &v) ? -1 : mp_skip_bytes (m, v);
+    case 0xdc: return mp_uint (m, 2, &v) ? -1 : mp_skip_n (m, v, depth);
+    case 0xdd: return mp_uint (m, 4, &v) ? -1 : mp_skip_n (m, v, depth);
+    case 0xde: return mp_uint (m, 2, &v) ? -1 : mp_skip_n (m, 2 * v, depth);
+    case 0xdf: return mp_uint (m, 4, &v) ? -1 : mp_skip_n (m, 2 * v, depth);
+    case 0xd4: return mp_skip_bytes (m, 2);
+    case 0xd5: return mp_skip_bytes (m, 3);
+    case 0xd6: return mp_skip_bytes (m, 5);
+    case 0xd7: return mp_skip_bytes (m, 9);
+    case 0xd8: return mp_skip_bytes (m, 17);
+    case 0xc7: return mp_uint (m, 1, &v) ? -1 : mp_skip_bytes (m, v + 1);
+    case 0xc8: return mp_uint (m, 2, &v) ? -1 : mp_skip_bytes (m, v + 1);
+    case 0xc9: return mp_uint (m, 4, &v) ? -1 : mp_skip_bytes (m, v + 1);
+    }
+  return -1;
+}
+
+/* A timestamp (ext -1, 32, 64 or 96 bits) as µs since the epoch, or -1. */
+static int64_t
+mp_timestamp_us (Mp *m)
+{
+  uint64_t v, s;
+  if (m->end - m->p < 2)
+    return -1;
+  if (m->p[0] == 0xd6 && m->p[1] == 0xff)
+    {
+      m->p += 2;
+      if (mp_uint (m, 4, &s)) return -1;
+      return (int64_t) s * 1000000;
+    }
+  if (m->p[0] == 0xd7 && m->p[1] == 0xff)
+    {
+      m->p += 2;
+      if (mp_uint (m, 8, &v)) return -1;
+      return (int64_t) (v & 0x3ffffffffULL) * 1000000 + (int64_t) (v >> 34) / 1000;
+    }
+  if (m->end - m->p >= 3 && m->p[0] == 0xc7 && m->p[1] == 12 && m->p[2] == 0xff)
+    {
+      m->p += 3;
+      if (mp_uint (m, 4, &v) || mp_uint (m, 8, &s)) return -1;
+      return (int64_t) s * 1000000 + (int64_t) v / 1000;
+    }
+  return -1;
+}
+
+static int64_t
+realtime_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One MessagePack hub message. */
+static void
+on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
+{
+  Mp m = { p, p + len };
+  int64_t type;
+  if (m.p >= m.end || (*m.p & 0xf0) != 0x90)
+    return;
+  m.p++;
+  if (mp_int (&m, &type))
+    return;
+  if (type == 3)
+    {
+      int64_t kind = 0;
+      /* [3, headers, invocationId, resultKind, result?] */
+      if (mp_skip (&m, 0) || mp_skip (&m, 0) || mp_int (&m, &kind))
+        {
+          note_error ("unreadable completion", c);
+          return;
+        }
+      if (kind == 1)
+        note_error ("completion error", c);
+      if (c->outstanding > 0)
+        c->outstanding--;
+      if (measuring)
+        completions++;
+      if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE)
+        record_latency (mono_us () - c->send_us);
+    }
+  else if (type == 1)
+    {
+      /* [1, headers, invocationId, target, [args], …] */
+      if (measuring)
+        deliveries++;
+      if (mp_skip (&m, 0) || mp_skip (&m, 0) || mp_skip (&m, 0) || m.p >= m.end || (*m.p & 0xf0) != 0x90)
+        return;
+      m.p++;
+      if (opt_scenario == SC_BROADCAST)
+        {
+          int64_t v;
+          if (mp_int (&m, &v) == 0)
+            record_latency (((mono_us () & 0x7fffffff) - v) & 0x7fffffff);
+        }
+      else if (opt_scenario == SC_ECHOALL)
+        {
+          int64_t t = mp_timestamp_us (&m);
+          if (t >= 0)
+            record_latency (realtime_us () - t);
+        }
+    }
+  else if (type == 7)
+    {
+      note_error ("server closed the hub connection", c);
+      conn_close (c);
+    }
+}
+
+/* A binary frame of length-prefixed MessagePack messages. */
+static void
+on_binary_payload (Conn *c, const uint8_t *p, size_t len)
+{
+  size_t off = 0;
+  while (off < len && c->state != S_DEAD)
+    {
+      uint64_t mlen = 0;
+      int shift = 0;
+      while (off < len && shift < 35)
+        {
+          uint8_t b = p[off++];
+          mlen |= (uint64_t) (b & 0x7f) << shift;
+          shift += 7;
+          if (!(b & 0x80))
+            break;
+        }
+      if (mlen > len - off)
+        {
+          note_error ("MessagePack message spans frames", c);
+          return;
+        }
+      on_message_msgpack (c, p + off, mlen);
+      off += mlen;
+    }
+}
+
 static void
 process_frames (Conn *c)
 {
@@ -511,6 +791,8 @@ process_frames (Conn *c)
                 completions++;
               record_latency (mono_us () - c->send_us);
             }
+          else if (opt_msgpack && c->state == S_READY)
+            on_binary_payload (c, (const uint8_t *) p, plen);
           else
             {
               /* SignalR messages end with 0x1e; none spans frames here */
@@ -520,6 +802,13 @@ process_frames (Conn *c)
                   {
                     on_message (c, p + start, i - start);
                     start = i + 1;
+                    if (opt_msgpack && c->state == S_READY)
+                      {
+                        /* MessagePack after the handshake's reply */
+                        if (start < plen)
+                          on_binary_payload (c, (const uint8_t *) p + start, plen - start);
+                        break;
+                      }
                   }
             }
         }
@@ -630,7 +919,8 @@ on_upgrade_data (Conn *c)
     }
   c->state = S_HANDSHAKE;
   static const char hs[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
-  if (queue_frame (c, 1, hs, sizeof hs - 1) == 0)
+  static const char hs_mp[] = "{\"protocol\":\"messagepack\",\"version\":1}\x1e";
+  if (opt_msgpack ? queue_frame (c, 1, hs_mp, sizeof hs_mp - 1) == 0 : queue_frame (c, 1, hs, sizeof hs - 1) == 0)
     flush_out (c);
   if (c->state != S_DEAD && c->rlen > 0)
     process_frames (c);
@@ -821,7 +1111,7 @@ usage (void)
 {
   fprintf (stderr, "usage: loadgen --port P --scenario echo|broadcast|echoAll|idle|raw [--path /echo]\n"
                    "               [--connections N] [--warmup S] [--duration S] [--window W]\n"
-                   "               [--server-pid PID] [--label TEXT]\n");
+                   "               [--server-pid PID] [--label TEXT] [--protocol json|messagepack]\n");
   exit (2);
 }
 
@@ -850,6 +1140,13 @@ main (int argc, char **argv)
         opt_server_pid = atoi (v);
       else if (!strcmp (a, "--label"))
         opt_label = v;
+      else if (!strcmp (a, "--protocol"))
+        {
+          if (!strcmp (v, "messagepack"))
+            opt_msgpack = 1;
+          else if (strcmp (v, "json") != 0)
+            usage ();
+        }
       else if (!strcmp (a, "--scenario"))
         {
           opt_scenario_name = v;
@@ -978,13 +1275,13 @@ main (int argc, char **argv)
   getrusage (RUSAGE_SELF, &ru);
   double gen_cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 - gen_cpu0;
 
-  printf ("{\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,\"msgs_per_s\":%.1f,"
+  printf ("{\"protocol\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,\"msgs_per_s\":%.1f,"
           "\"completions_per_s\":%.1f,\"deliveries_per_s\":%.1f,"
           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
           "\"server_cpu_s\":%.2f,\"loadgen_cpu_s\":%.2f,\"rss_kib\":%ld,\"pss_kib\":%ld,\"rss_base_kib\":%ld,"
           "\"rss_peak_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_kib_per_conn\":%.2f,\"slab_kib_delta\":%ld,\"slab_peak_kib_delta\":%ld,"
           "\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
-          opt_scenario_name, opt_label, opt_connections, ready_at_end, msgs / elapsed,
+          opt_msgpack ? "messagepack" : "json", opt_scenario_name, opt_label, opt_connections, ready_at_end, msgs / elapsed,
           completions / elapsed, deliveries / elapsed, percentile_ms (0.50), percentile_ms (0.99),
           lat_max_us / 1000.0, (unsigned long long) hist_n, cpu, gen_cpu, rss, pss, rss_before, rss_peak, rss_mid,
           rss >= 0 && rss_before >= 0 ? (double) (rss - rss_before) / opt_connections : -1.0,

@@ -13,23 +13,24 @@ import sys
 
 if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
     rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-    rate = {(r["scenario"], r["connections"], r["server"]): r.get("msgs_per_s") for r in rows}
+    rate = {(r["scenario"], r["connections"], r["server"], r.get("protocol", "json")): r.get("msgs_per_s")
+            for r in rows}
 
     def ms(v):
         return "" if v is None else (">1000" if v >= 999.99 else "%.2f" % v)
 
-    print("| scenario | server | conns | msgs/s | ratio | p50 ms | p99 ms | max ms | server CPU s | CPU µs/msg "
+    print("| protocol | scenario | server | conns | msgs/s | ratio | p50 ms | p99 ms | max ms | server CPU s | CPU µs/msg "
           "| RSS KiB mid → end | KiB/conn | kernel slab MiB | errors (setup) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        a = rate.get((r["scenario"], r["connections"], "aspnetcore"))
+        a = rate.get((r["scenario"], r["connections"], "aspnetcore", r.get("protocol", "json")))
         ratio = "**%.2f**" % (r["msgs_per_s"] / a) if r["server"] == "hubs" and a else ""
         dur = 1.0 if r.get("quick") else 15.0
         n = r.get("msgs_per_s", 0) * r.get("elapsed_s", dur)
         cpu_us = "%.1f" % (r["server_cpu_s"] * 1e6 / n) if n and r["scenario"] != "idle" else ""
         server = r["server"] if r["scenario"] != "raw" else "raw-ws-echo, %s in flight" % r.get("window")
-        print("| %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s → %s | %s | %.1f | %s (%s) |" % (
-            r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio,
+        print("| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s → %s | %s | %.1f | %s (%s) |" % (
+            r.get("protocol", "json"), r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio,
             ms(r.get("p50_ms")), ms(r.get("p99_ms")), ms(r.get("max_ms")), r.get("server_cpu_s", 0), cpu_us,
             int(r.get("rss_mid_kib", -1)), int(r.get("rss_kib", -1)),
             r.get("rss_kib_per_conn", "") if r["scenario"] == "idle" else "",
@@ -49,13 +50,14 @@ with open(sys.argv[1]) as f:
 
 groups = {}
 for r in runs:
-    key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0))
+    key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
+           r.get("protocol", "json"))
     groups.setdefault(key, []).append(r)
 
 rows = []
 for key, rs in groups.items():
-    scenario, server, connections, window = key
-    out = {"scenario": scenario, "server": server, "protocol": "json", "transport": "websockets",
+    scenario, server, connections, window, protocol = key
+    out = {"scenario": scenario, "server": server, "protocol": protocol, "transport": "websockets",
            "connections": connections, "runs": len(rs)}
     if scenario == "raw":
         out["window"] = window
@@ -76,19 +78,20 @@ for key, rs in groups.items():
     rows.append(out)
 
 order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "raw": 4}
-rows.sort(key=lambda r: (order.get(r["scenario"], 9), r["connections"], r.get("window", 0), r["server"]))
+rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), r["connections"],
+                         r.get("window", 0), r["server"]))
 
 with open(sys.argv[2], "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")
 
-rate = {(r["scenario"], r["connections"], r["server"]): r.get("msgs_per_s") for r in rows}
+rate = {(r["scenario"], r["connections"], r["server"], r["protocol"]): r.get("msgs_per_s") for r in rows}
 
 
 def ratio(r):
     if r["server"] != "hubs":
         return ""
-    a = rate.get((r["scenario"], r["connections"], "aspnetcore"))
+    a = rate.get((r["scenario"], r["connections"], "aspnetcore", r["protocol"]))
     h = r.get("msgs_per_s")
     if not a or h is None:
         return ""
@@ -102,25 +105,25 @@ def ms(v):
     return ">1000" if v >= 999.99 else "%.2f" % v
 
 
-hdr = "%-9s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
-    "scenario", "server", "conns", "msgs/s", "ratio", "p50 ms", "p99 ms", "max ms",
+hdr = "%-5s %-9s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
+    "proto", "scenario", "server", "conns", "msgs/s", "ratio", "p50 ms", "p99 ms", "max ms",
     "cpu s", "rss KiB", "KiB/conn", "slabMB", "errors")
 print(hdr)
 print("-" * len(hdr))
 for r in rows:
     server = r["server"] if r["scenario"] != "raw" else "raw w%s" % r.get("window")
-    print("%-9s %-10s %6d %11.0f %6s %8s %8s %8.2f %7.2f %9s %9s %6s %6s" % (
-        r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio(r),
-        ms(r.get("p50_ms")), ms(r.get("p99_ms")), r.get("max_ms", 0), r.get("server_cpu_s", 0),
+    print("%-5s %-9s %-10s %6d %11.0f %6s %8s %8s %8.2f %7.2f %9s %9s %6s %6s" % (
+        "json" if r["protocol"] == "json" else "mpack", r["scenario"], server, r["connections"],
+        r.get("msgs_per_s", 0), ratio(r), ms(r.get("p50_ms")), ms(r.get("p99_ms")), r.get("max_ms", 0), r.get("server_cpu_s", 0),
         r.get("rss_kib", ""), r.get("rss_kib_per_conn", ""),
         "%.1f" % (r["slab_kib_delta"] / 1024) if "slab_kib_delta" in r else "",
         r.get("errors", "")))
 
 echo = sorted([r for r in rows if r["scenario"] == "echo" and r["server"] == "hubs"
-               and rate.get(("echo", r["connections"], "aspnetcore"))],
-              key=lambda r: r["connections"])
+               and rate.get(("echo", r["connections"], "aspnetcore", r["protocol"]))],
+              key=lambda r: (r["protocol"] == "json", r["connections"]))
 if echo:
     r = echo[-1]
-    print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore")]))
+    print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore", r["protocol"])]))
 else:
     print("echo ratio n/a")
