@@ -49,7 +49,15 @@ with open(sys.argv[1]) as f:
             runs.append(json.loads(line))
 
 groups = {}
+failed = {}
 for r in runs:
+    # a server that never took a connection (it did not start, or its port
+    # was taken): no measurement; counted apart, out of the medians
+    if r.get("ready") == 0 and r.get("scenario") != "raw":
+        k = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
+             r.get("protocol", "json"))
+        failed[k] = failed.get(k, 0) + 1
+        continue
     key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
            r.get("protocol", "json"))
     groups.setdefault(key, []).append(r)
@@ -72,6 +80,8 @@ for key, rs in groups.items():
     errs = [r.get("first_error") for r in rs if r.get("first_error")]
     if errs:
         out["first_error"] = errs[0]
+    if failed.get(key):
+        out["failed_runs"] = failed[key]
     out["commit"] = rs[0].get("commit")
     out["quick"] = rs[0].get("quick")
     out["elapsed_s"] = round(statistics.median([r.get("elapsed_s", 0) for r in rs]), 2)
