@@ -37,6 +37,7 @@ struct _HubsLongPollingTransport
   guint flush_id;
 
   gboolean closing;             /* the application ended: 204 once drained */
+  gboolean poll_dropped;        /* the last poll's connection went away */
 };
 
 G_DEFINE_FINAL_TYPE (HubsLongPollingTransport, hubs_long_polling_transport, HUBS_TYPE_TRANSPORT)
@@ -172,7 +173,11 @@ poll_finished (SoupServerMessage *message,
   HubsLongPollingTransport *self = user_data;
   g_autoptr(SoupServerMessage) poll = steal_poll (self);
 
-  start_inactive_timer (self);
+  self->poll_dropped = TRUE;
+  if (self->closing)
+    finish (self);
+  else
+    start_inactive_timer (self);
 }
 
 /* The client closed its connection while its poll waited: the poll is
@@ -184,6 +189,9 @@ poll_client_gone (gpointer user_data)
 
   g_clear_pointer (&self->poll_gone_source, g_source_unref);
   end_poll (self, SOUP_STATUS_NO_CONTENT);
+  self->poll_dropped = TRUE;
+  if (self->closing)
+    finish (self);
 }
 
 static gboolean
@@ -213,6 +221,7 @@ hubs_long_polling_transport_poll (HubsLongPollingTransport *self,
 
   /* Only one poll is active: the older one is told to poll no more. */
   end_poll (self, SOUP_STATUS_NO_CONTENT);
+  self->poll_dropped = FALSE;
   g_clear_handle_id (&self->inactive_id, g_source_remove);
 
   if (hubs_transport_is_closed (HUBS_TRANSPORT (self)))
@@ -287,7 +296,10 @@ hubs_long_polling_transport_close (HubsTransport *transport,
 
   self->closing = TRUE;
 
-  if (self->poll != NULL && g_queue_is_empty (&self->queue))
+  /* No poll will come to take the rest when the last one's connection was
+   * dropped: the client left, or the server stopped serving. */
+  if ((self->poll != NULL && g_queue_is_empty (&self->queue)) ||
+      (self->poll == NULL && self->poll_dropped))
     {
       end_poll (self, SOUP_STATUS_NO_CONTENT);
       finish (self);
