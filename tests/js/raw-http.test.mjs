@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { delay, HttpConnection, listen, open, signalR, WebSocket, withTimeout } from "./lib/hub.mjs";
-import { useServer } from "./lib/server.mjs";
+import { startServer, useServer } from "./lib/server.mjs";
 
 const server = useServer();
 const T = { timeout: 20_000 };
@@ -341,4 +341,26 @@ describe("/echo over the HTTP transports", () => {
       }
     });
   }
+});
+
+describe("the server process with HTTP transport clients", () => {
+  it("on SIGTERM ends Server-Sent Events and Long Polling connections and exits 0 at once", { timeout: 40_000 }, async (t) => {
+    const own = await startServer();
+    t.after(() => own.stop());
+    const connections = [];
+    for (const transport of ["ServerSentEvents", "LongPolling"]) {
+      const connection = await open(t, `${own.url}/testhub`, { transport });
+      assert.equal(await connection.invoke("Echo", "before stop"), "before stop");
+      connections.push(connection);
+    }
+    const started = Date.now();
+    own.child.kill("SIGTERM");
+    const { code, signal } = await withTimeout(own.exited, 10_000, "the server to exit after SIGTERM");
+    assert.equal(signal, null, "it exits by itself, not by the signal");
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    for (const connection of connections) {
+      await withTimeout(connection.closedWith, 10_000, "the client to see the connection end");
+    }
+  });
 });
