@@ -898,7 +898,14 @@ hubs_server_shutdown_async (HubsServer          *self,
 
   connections = hubs_object_list_ref (hubs_connection_manager_list (self->manager));
   for (GList *l = connections; l; l = l->next)
-    hubs_http_connection_close (l->data, NULL);
+    {
+      /* No poll can reach us any more to take what is left: a Long
+       * Polling connection ends now rather than wait for one. */
+      if (hubs_http_connection_get_transport (l->data) == HUBS_TRANSPORT_LONG_POLLING)
+        hubs_http_connection_abort (l->data);
+      else
+        hubs_http_connection_close (l->data, NULL);
+    }
   g_list_free_full (connections, g_object_unref);
 
   self->shutdown_timeout_id = g_timeout_add (5000, shutdown_timed_out, self);
