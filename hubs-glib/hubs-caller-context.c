@@ -354,7 +354,8 @@ hubs_caller_context_get_transport (HubsCallerContext *self)
  * hubs_caller_context_get_protocol:
  * @self: a caller context
  *
- * Gets the name of the hub protocol the connection speaks: `json`.
+ * Gets the name of the hub protocol the connection speaks: `json` or
+ * `messagepack`.
  *
  * Returns: (nullable): the protocol's name, %NULL before the handshake
  *
