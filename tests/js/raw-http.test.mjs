@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { delay, HttpConnection, listen, open, signalR, WebSocket, withTimeout } from "./lib/hub.mjs";
+import { delay, HttpConnection, listen, open, rejection, signalR, WebSocket, withTimeout } from "./lib/hub.mjs";
 import { startServer, useServer } from "./lib/server.mjs";
 
 const server = useServer();
@@ -274,6 +274,32 @@ describe("Long Polling", () => {
     await fetch(url("/testhub", quiet), { method: "DELETE" });
     await quietPoll;
     assert.equal(quietAnswer.status, 204);
+  });
+});
+
+describe("transports per hub", () => {
+  it("/testhub-nowebsockets: negotiate lists SSE and Long Polling, and a WebSockets-only client cannot connect", T, async (t) => {
+    const response = await fetch(`${server.url}/testhub-nowebsockets/negotiate?negotiateVersion=1`, { method: "POST" });
+    assert.deepEqual((await response.json()).availableTransports.map((entry) => entry.transport),
+      ["ServerSentEvents", "LongPolling"]);
+    const connection = await open(t, `${server.url}/testhub-nowebsockets`, { transport: "WebSockets", start: false });
+    const error = await rejection(connection.start(), 10_000, "start() to fail");
+    assert.equal(error.message,
+      "Unable to connect to the server with any of the available transports. " +
+      "ServerSentEvents failed: Error: 'ServerSentEvents' is disabled by the client. " +
+      "LongPolling failed: Error: 'LongPolling' is disabled by the client.");
+  });
+
+  it("/testhub-nowebsockets: a WebSocket upgrade answers 404", T, async () => {
+    const token = await negotiate("/testhub-nowebsockets");
+    const socket = new WebSocket(url("/testhub-nowebsockets", token).replace(/^http/, "ws"));
+    const status = await withTimeout(new Promise((resolve) => {
+      socket.once("unexpected-response", (request, response) => resolve(response.statusCode));
+      socket.once("open", () => resolve("open"));
+      socket.once("error", () => {});
+    }), 5000, "the upgrade's answer");
+    socket.terminate();
+    assert.equal(status, 404);
   });
 });
 
