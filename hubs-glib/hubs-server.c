@@ -820,7 +820,8 @@ shutdown_check (gpointer user_data)
 
   if (!active)
     {
-      self->shutdown_timeout_id = 0;
+      /* shutdown_complete() removes the 5 s timeout, which holds no
+       * reference on the server. */
       shutdown_complete (self);
       return G_SOURCE_REMOVE;
     }
@@ -909,7 +910,9 @@ hubs_server_shutdown_async (HubsServer          *self,
   g_list_free_full (connections, g_object_unref);
 
   self->shutdown_timeout_id = g_timeout_add (5000, shutdown_timed_out, self);
-  g_idle_add_full (G_PRIORITY_DEFAULT, shutdown_check, g_object_ref (self), g_object_unref);
+  /* Closes finish in later iterations: look again every few milliseconds
+   * rather than spin. */
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 10, shutdown_check, g_object_ref (self), g_object_unref);
 }
 
 /**
