@@ -54,6 +54,8 @@ typedef struct
   size_t rlen;
   uint8_t *wbuf;
   size_t wlen, woff;
+  uint8_t *mbuf; /* a hub message split across frames, until its end */
+  size_t mlen;
   int want_out;
   int outstanding;
   uint64_t next_id;
@@ -704,31 +706,67 @@ on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
     }
 }
 
-/* A binary frame of length-prefixed MessagePack messages. */
-static void
-on_binary_payload (Conn *c, const uint8_t *p, size_t len)
+/* Hub messages from a data frame's payload: messages may span frames, so
+ * what does not end in this frame waits in mbuf for the next. */
+static size_t
+parse_messages (Conn *c, const uint8_t *p, size_t len)
 {
   size_t off = 0;
   while (off < len && c->state != S_DEAD)
     {
-      uint64_t mlen = 0;
-      int shift = 0;
-      while (off < len && shift < 35)
+      if (c->state == S_HANDSHAKE || !opt_msgpack)
         {
-          uint8_t b = p[off++];
+          const uint8_t *e = memchr (p + off, 0x1e, len - off);
+          if (e == NULL)
+            break;
+          on_message (c, (const char *) p + off, e - (p + off));
+          off = e - p + 1;
+          continue;
+        }
+      uint64_t mlen = 0;
+      size_t q = off;
+      int shift = 0, done = 0;
+      while (q < len && shift < 35)
+        {
+          uint8_t b = p[q++];
           mlen |= (uint64_t) (b & 0x7f) << shift;
           shift += 7;
           if (!(b & 0x80))
-            break;
+            {
+              done = 1;
+              break;
+            }
         }
-      if (mlen > len - off)
-        {
-          note_error ("MessagePack message spans frames", c);
-          return;
-        }
-      on_message_msgpack (c, p + off, mlen);
-      off += mlen;
+      if (!done || mlen > len - q)
+        break;
+      on_message_msgpack (c, p + q, mlen);
+      off = q + mlen;
     }
+  return off;
+}
+
+static void
+on_payload (Conn *c, const uint8_t *p, size_t len)
+{
+  if (c->mlen == 0)
+    {
+      size_t used = parse_messages (c, p, len);
+      p += used;
+      len -= used;
+      if (len == 0 || c->state == S_DEAD)
+        return;
+    }
+  if (c->mlen + len > RBUF_SIZE)
+    {
+      note_error ("hub message larger than the buffer", c);
+      conn_close (c);
+      return;
+    }
+  memcpy (c->mbuf + c->mlen, p, len);
+  c->mlen += len;
+  size_t used = parse_messages (c, c->mbuf, c->mlen);
+  memmove (c->mbuf, c->mbuf + used, c->mlen - used);
+  c->mlen -= used;
 }
 
 static void
@@ -791,26 +829,8 @@ process_frames (Conn *c)
                 completions++;
               record_latency (mono_us () - c->send_us);
             }
-          else if (opt_msgpack && c->state == S_READY)
-            on_binary_payload (c, (const uint8_t *) p, plen);
           else
-            {
-              /* SignalR messages end with 0x1e; none spans frames here */
-              size_t start = 0;
-              for (size_t i = 0; i < plen && c->state != S_DEAD; i++)
-                if (p[i] == 0x1e)
-                  {
-                    on_message (c, p + start, i - start);
-                    start = i + 1;
-                    if (opt_msgpack && c->state == S_READY)
-                      {
-                        /* MessagePack after the handshake's reply */
-                        if (start < plen)
-                          on_binary_payload (c, (const uint8_t *) p + start, plen - start);
-                        break;
-                      }
-                  }
-            }
+            on_payload (c, (const uint8_t *) p, plen);
         }
       off += h + plen;
     }
@@ -1189,6 +1209,7 @@ main (int argc, char **argv)
       conns[i].next_id = 1;
       conns[i].rbuf = malloc (RBUF_SIZE);
       conns[i].wbuf = malloc (WBUF_SIZE);
+      conns[i].mbuf = malloc (RBUF_SIZE);
     }
 
   long slab_before = read_kib ("/proc/meminfo", "Slab:");
