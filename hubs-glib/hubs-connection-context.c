@@ -190,6 +190,17 @@ write_bytes (HubsConnectionContext *self,
   hubs_http_connection_send (self->http, bytes);
 }
 
+/* Sends what @out holds and frees it: the transport keeps its own
+ * reference on the bytes until they are written. */
+static void
+write_buffer (HubsConnectionContext *self,
+              GByteArray            *out)
+{
+  g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (out);
+
+  write_bytes (self, bytes);
+}
+
 void
 hubs_connection_context_write_message (HubsConnectionContext *self,
                                        HubsHubMessage        *message)
@@ -201,7 +212,7 @@ hubs_connection_context_write_message (HubsConnectionContext *self,
 
   out = g_byte_array_new ();
   self->protocol->write_message (message, out);
-  write_bytes (self, g_byte_array_free_to_bytes (g_steal_pointer (&out)));
+  write_buffer (self, g_steal_pointer (&out));
 }
 
 static void
@@ -606,7 +617,7 @@ fail_handshake (HubsConnectionContext *self,
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
   hubs_handshake_write_response (text, out);
-  write_bytes (self, g_byte_array_free_to_bytes (g_steal_pointer (&out)));
+  write_buffer (self, g_steal_pointer (&out));
 
   self->state = STATE_CLOSING;
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
@@ -686,7 +697,7 @@ process_handshake (HubsConnectionContext *self)
 
   out = g_byte_array_new ();
   hubs_handshake_write_response (NULL, out);
-  write_bytes (self, g_byte_array_free_to_bytes (g_steal_pointer (&out)));
+  write_buffer (self, g_steal_pointer (&out));
   hubs_http_connection_set_transfer_format (self->http, protocol->transfer_format);
 
   self->state = STATE_CONNECTED;
