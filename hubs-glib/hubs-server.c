@@ -59,6 +59,7 @@ struct _HubsServer
   GTask *shutdown_task;
   guint shutdown_timeout_id;
   gboolean shut_down;           /* refuses new requests */
+  HubsWriteScheduler *write_scheduler;
 };
 
 enum
@@ -117,6 +118,7 @@ hubs_server_dispose (GObject *object)
   g_clear_pointer (&self->hub_contexts, g_hash_table_unref);
   g_clear_pointer (&self->manager, hubs_connection_manager_free);
   g_clear_object (&self->soup_server);
+  g_clear_pointer (&self->write_scheduler, hubs_write_scheduler_unref);
   g_clear_object (&self->tls_certificate);
 
   if (self->authenticate_destroy != NULL)
@@ -241,6 +243,16 @@ hubs_server_class_init (HubsServerClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+HubsWriteScheduler *
+hubs_server_get_write_scheduler (HubsServer *self)
+{
+  /* Made on first use, on the main context of the thread that serves. */
+  if (self->write_scheduler == NULL)
+    self->write_scheduler = hubs_write_scheduler_new (g_main_context_get_thread_default ());
+
+  return self->write_scheduler;
 }
 
 static void

@@ -58,4 +58,8 @@ gboolean hubs_server_authenticate_request (HubsServer         *server,
                                            HubsHttpContext    *request,
                                            gboolean            require_authentication);
 
+/* Implemented by the server: the scheduler that flushes its transports'
+ * output, one source for all of them. */
+HubsWriteScheduler *hubs_server_get_write_scheduler (HubsServer *server);
+
 G_END_DECLS

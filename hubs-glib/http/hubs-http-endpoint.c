@@ -423,11 +423,12 @@ websocket_upgraded (SoupServerMessage *message,
                     gpointer           user_data)
 {
   Upgrade *upgrade = user_data;
-  static const HubsWebSocketOptions options = {
+  HubsWebSocketOptions options = {
     .max_frame_size = 0,
     .high_watermark = 64 * 1024,
     .low_watermark = 16 * 1024,
     .close_timeout_ms = 5000,
+    .scheduler = hubs_server_get_write_scheduler (upgrade->endpoint->server),
   };
   g_autoptr(GIOStream) stream = NULL;
   g_autoptr(HubsTransport) transport = NULL;

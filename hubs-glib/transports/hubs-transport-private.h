@@ -95,6 +95,20 @@ void hubs_transport_emit_closed   (HubsTransport *self,
                                    const GError  *error);
 void hubs_transport_emit_drained  (HubsTransport *self);
 
+/* One main-loop source that flushes every transport with output queued, in
+ * the iteration after the send: see hubs-write-scheduler.c. Refcounted;
+ * transports keep a reference. */
+typedef struct _HubsWriteScheduler HubsWriteScheduler;
+typedef void (*HubsWriteFlushFunc) (GObject *object);
+
+HubsWriteScheduler *hubs_write_scheduler_new      (GMainContext       *context);
+HubsWriteScheduler *hubs_write_scheduler_ref      (HubsWriteScheduler *self);
+void                hubs_write_scheduler_unref    (HubsWriteScheduler *self);
+/* Calls @flush on @object (referenced meanwhile) in a coming iteration. */
+void                hubs_write_scheduler_schedule (HubsWriteScheduler *self,
+                                                   GObject            *object,
+                                                   HubsWriteFlushFunc  flush);
+
 /* The WebSocket transport: RFC 6455 framing on a stream whose HTTP upgrade
  * has been completed (the 101 written). Server side: client frames must be
  * masked, ours are not. No extensions. The transport type property of the
@@ -108,6 +122,8 @@ typedef struct
   gsize high_watermark;         /* queued bytes above which drained will fire */
   gsize low_watermark;          /* … once the queue falls to this */
   guint close_timeout_ms;       /* wait for the peer's close: 5000 */
+  HubsWriteScheduler *scheduler; /* NULL: the transport schedules its own
+                                 * flushes with a writable-socket source */
 } HubsWebSocketOptions;
 
 #define HUBS_TYPE_WEBSOCKET_TRANSPORT (hubs_websocket_transport_get_type ())

@@ -100,7 +100,8 @@ struct _HubsWebSocketTransport
   HubsWebSocketOptions options;
 
   GSource *read_source;
-  GSource *write_source;
+  GSource *write_source;        /* only while the socket would block */
+  gboolean flush_scheduled;     /* with options.scheduler */
   GSource *resume_source;
   GSource *close_timer;
   GSource *closed_idle;
@@ -148,6 +149,7 @@ G_DEFINE_FINAL_TYPE (HubsWebSocketTransport, hubs_websocket_transport, HUBS_TYPE
 
 static void update_read_source (HubsWebSocketTransport *self);
 static void ensure_write_source (HubsWebSocketTransport *self);
+static void schedule_flush (HubsWebSocketTransport *self);
 static void finish (HubsWebSocketTransport *self,
                     const GError           *error);
 
@@ -530,7 +532,7 @@ queue_pong (HubsWebSocketTransport *self,
       queue_insert (self, first, &frame);
     }
 
-  ensure_write_source (self);
+  schedule_flush (self);
 }
 
 static void
@@ -598,7 +600,7 @@ close_now (HubsWebSocketTransport *self,
 
   queue_drop_unstarted (self);
   queue_close_frame (self, code);
-  ensure_write_source (self);
+  schedule_flush (self);
   restart_close_timer (self);
 }
 
@@ -1254,6 +1256,35 @@ ensure_write_source (HubsWebSocketTransport *self)
   g_source_attach (self->write_source, self->context);
 }
 
+static void
+scheduled_flush (GObject *object)
+{
+  HubsWebSocketTransport *self = HUBS_WEBSOCKET_TRANSPORT (object);
+
+  self->flush_scheduled = FALSE;
+  /* While the socket would block, its own source writes when it can. */
+  if (!self->finished && self->write_source == NULL)
+    flush_queue (self);
+}
+
+/* Queued output leaves in a coming iteration, all of it in one writev. */
+static void
+schedule_flush (HubsWebSocketTransport *self)
+{
+  if (self->options.scheduler == NULL)
+    {
+      ensure_write_source (self);
+      return;
+    }
+
+  if (self->flush_scheduled || self->write_source != NULL ||
+      self->finished || queue_length (self) == 0)
+    return;
+
+  self->flush_scheduled = TRUE;
+  hubs_write_scheduler_schedule (self->options.scheduler, G_OBJECT (self), scheduled_flush);
+}
+
 /* Ending */
 
 static void
@@ -1336,7 +1367,7 @@ hubs_websocket_transport_send (HubsTransport *transport,
   if (self->queued_bytes > self->options.high_watermark)
     self->above_high_watermark = TRUE;
 
-  ensure_write_source (self);
+  schedule_flush (self);
 }
 
 static void
@@ -1354,7 +1385,7 @@ hubs_websocket_transport_close (HubsTransport *transport,
   self->local_close_code = failed ? CLOSE_SERVER_ERROR : CLOSE_NORMAL;
 
   queue_close_frame (self, self->local_close_code);
-  ensure_write_source (self);
+  schedule_flush (self);
   restart_close_timer (self);
 
   /* Input is read (and dropped) from now on, paused or not: the peer's
@@ -1439,6 +1470,7 @@ hubs_websocket_transport_finalize (GObject *object)
   HubsWebSocketTransport *self = HUBS_WEBSOCKET_TRANSPORT (object);
 
   g_clear_error (&self->pending_error);
+  g_clear_pointer (&self->options.scheduler, hubs_write_scheduler_unref);
 
   G_OBJECT_CLASS (hubs_websocket_transport_parent_class)->finalize (object);
 }
@@ -1505,6 +1537,8 @@ hubs_websocket_transport_new (GIOStream                  *stream,
     self->options.close_timeout_ms = defaults.close_timeout_ms;
   if (self->options.low_watermark > self->options.high_watermark)
     self->options.low_watermark = self->options.high_watermark;
+  if (self->options.scheduler != NULL)
+    hubs_write_scheduler_ref (self->options.scheduler);
 
   return HUBS_TRANSPORT (self);
 }
