@@ -136,6 +136,18 @@ struct _HubsHubProtocol
                           GError              **error);
 };
 
+/* Shared by the protocols' value conversions. */
+
+/* "GVariant of type ‘ax’", or the GType's name: for binding errors. */
+char     *hubs_param_type_describe   (const HubsParamType *type);
+/* Frees children built for a GVariant container that was never made. */
+void      hubs_variant_children_free (GVariant           **children,
+                                      gsize                n);
+/* Whether a map key names a property: "userName", "UserName" and
+ * "user_name" all name "user-name". */
+gboolean  hubs_property_name_matches (const char          *key,
+                                      const char          *name);
+
 const HubsHubProtocol *hubs_json_hub_protocol_get (void);
 const HubsHubProtocol *hubs_hub_protocol_lookup   (const char *name);
 

@@ -933,16 +933,6 @@ bind_basic_variant (const HubsJsonDoc  *doc,
     }
 }
 
-/* Sinks and drops the floating children of a failed container. */
-static void
-free_children (GVariant **children,
-               gsize      n)
-{
-  for (gsize i = 0; i < n; i++)
-    g_variant_unref (g_variant_ref_sink (children[i]));
-  g_free (children);
-}
-
 static GVariant *
 bind_dictionary (const HubsJsonDoc  *doc,
                  guint               token,
@@ -1088,7 +1078,7 @@ bind_variant (const HubsJsonDoc  *doc,
           children[i] = bind_variant (doc, item, item_type);
           if (children[i] == NULL)
             {
-              free_children (children, i);
+              hubs_variant_children_free (children, i);
               return NULL;
             }
           i++;
@@ -1272,26 +1262,6 @@ bind_boxed (const HubsJsonDoc *doc,
   return TRUE;
 }
 
-/* "userName", "UserName" and "user_name" all name "user-name". */
-static gboolean
-property_name_matches (const char *key,
-                       const char *name)
-{
-  for (;;)
-    {
-      while (*key == '-' || *key == '_')
-        key++;
-      while (*name == '-' || *name == '_')
-        name++;
-      if (*key == '\0' || *name == '\0')
-        return *key == *name;
-      if (g_ascii_tolower (*key) != g_ascii_tolower (*name))
-        return FALSE;
-      key++;
-      name++;
-    }
-}
-
 static gboolean
 bind_object (const HubsJsonDoc *doc,
              guint              token,
@@ -1340,7 +1310,7 @@ bind_object (const HubsJsonDoc *doc,
         continue;
 
       for (p = 0; p < n_pspecs; p++)
-        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && property_name_matches (name, pspecs[p]->name))
+        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && hubs_property_name_matches (name, pspecs[p]->name))
           {
             pspec = pspecs[p];
             break;
@@ -1538,17 +1508,6 @@ bind_gtype (const HubsJsonDoc  *doc,
     }
 }
 
-static char *
-describe_type (const HubsParamType *type)
-{
-  if (type->type == G_TYPE_VARIANT && type->variant_type != NULL)
-    return g_strdup_printf ("GVariant of type ‘%.*s’",
-                            (int) g_variant_type_get_string_length (type->variant_type),
-                            g_variant_type_peek_string (type->variant_type));
-
-  return g_strdup (g_type_name (type->type));
-}
-
 gboolean
 hubs_json_bind_value (const HubsJsonDoc    *doc,
                       guint                 token,
@@ -1564,7 +1523,7 @@ hubs_json_bind_value (const HubsJsonDoc    *doc,
 
   if (!bind_gtype (doc, token, type->type, type->variant_type, value))
     {
-      g_autofree char *name = describe_type (type);
+      g_autofree char *name = hubs_param_type_describe (type);
 
       g_set_error (error, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED,
                    "The JSON value could not be converted to %s.", name);

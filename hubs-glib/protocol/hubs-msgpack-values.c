@@ -504,16 +504,6 @@ bind_key (const msgpack_object *o,
   return NULL;
 }
 
-/* Sinks and drops the floating children of a failed container. */
-static void
-free_children (GVariant **children,
-               gsize      n)
-{
-  for (gsize i = 0; i < n; i++)
-    g_variant_unref (g_variant_ref_sink (children[i]));
-  g_free (children);
-}
-
 static GVariant *
 bind_dictionary (const msgpack_object *o,
                  const GVariantType   *type)
@@ -661,7 +651,7 @@ bind_variant (const msgpack_object *o,
           children[i] = bind_variant (&o->via.array.ptr[i], item_type);
           if (children[i] == NULL)
             {
-              free_children (children, i);
+              hubs_variant_children_free (children, i);
               return NULL;
             }
           item_type = g_variant_type_next (item_type);
@@ -827,27 +817,6 @@ bind_boxed (const msgpack_object *o,
   return TRUE;
 }
 
-/* "UserName", "userName" and "user_name" all name "user-name", as on the
- * JSON side. */
-static gboolean
-property_name_matches (const char *key,
-                       const char *name)
-{
-  for (;;)
-    {
-      while (*key == '-' || *key == '_')
-        key++;
-      while (*name == '-' || *name == '_')
-        name++;
-      if (*key == '\0' || *name == '\0')
-        return *key == *name;
-      if (g_ascii_tolower (*key) != g_ascii_tolower (*name))
-        return FALSE;
-      key++;
-      name++;
-    }
-}
-
 static gboolean
 bind_object (const msgpack_object *o,
              GType                 type,
@@ -893,7 +862,7 @@ bind_object (const msgpack_object *o,
         continue;
 
       for (p = 0; p < n_pspecs; p++)
-        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && property_name_matches (name, pspecs[p]->name))
+        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && hubs_property_name_matches (name, pspecs[p]->name))
           {
             pspec = pspecs[p];
             break;
@@ -1090,17 +1059,6 @@ bind_gtype (const msgpack_object *o,
     }
 }
 
-static char *
-describe_type (const HubsParamType *type)
-{
-  if (type->type == G_TYPE_VARIANT && type->variant_type != NULL)
-    return g_strdup_printf ("GVariant of type ‘%.*s’",
-                            (int) g_variant_type_get_string_length (type->variant_type),
-                            g_variant_type_peek_string (type->variant_type));
-
-  return g_strdup (g_type_name (type->type));
-}
-
 gboolean
 hubs_msgpack_bind_value (const msgpack_object  *object,
                          const HubsParamType   *type,
@@ -1113,7 +1071,7 @@ hubs_msgpack_bind_value (const msgpack_object  *object,
 
   if (!bind_gtype (object, type->type, type->variant_type, value))
     {
-      g_autofree char *name = describe_type (type);
+      g_autofree char *name = hubs_param_type_describe (type);
 
       g_set_error (error, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED,
                    "The MessagePack value could not be converted to %s.", name);
