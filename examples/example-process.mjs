@@ -14,6 +14,7 @@ export async function startExample(command, args = [], { env = {}, name = comman
   });
   let output = "";
   let errors = "";
+  const outputWaiters = new Set();
   child.stderr.on("data", (chunk) => {
     errors += chunk;
     process.stderr.write(chunk);
@@ -22,6 +23,7 @@ export async function startExample(command, args = [], { env = {}, name = comman
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s: ${output}${errors}`)), 20_000);
     child.stdout.on("data", (chunk) => {
       output += chunk;
+      for (const check of outputWaiters) check();
       const match = /Now listening on: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
@@ -39,6 +41,26 @@ export async function startExample(command, args = [], { env = {}, name = comman
     url,
     output: () => output,
     errors: () => errors,
+    // Resolves once what the program prints on standard output after the
+    // offset `since` (say, output().length earlier) matches `pattern`.
+    waitForOutput(pattern, { since = 0, timeoutMs = 5_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          outputWaiters.delete(check);
+          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output.slice(since)}`));
+        }, timeoutMs);
+        function check() {
+          const match = pattern.exec(output.slice(since));
+          if (match) {
+            clearTimeout(timer);
+            outputWaiters.delete(check);
+            resolve(match);
+          }
+        }
+        outputWaiters.add(check);
+        check();
+      });
+    },
     // SIGTERM, as a service manager would stop it: a clean exit is part of
     // the example.
     async stop() {
