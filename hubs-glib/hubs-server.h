@@ -26,7 +26,8 @@ G_DECLARE_FINAL_TYPE (HubsServer, hubs_server, HUBS, SERVER, GObject)
  * @request: the HTTP request: negotiate, or a transport request
  * @access_token: (nullable): the bearer token of the `Authorization` header,
  *   or else the `access_token` query parameter
- * @error: return location for an error
+ * @error: (out) (optional) (nullable) (transfer full): return location for
+ *   an error
  * @user_data: the data given to [method@Hubs.Server.set_authentication_handler]
  *
  * Turns a request into a user. Return %NULL without an error for an
