@@ -6,6 +6,8 @@
 #include "hubs-caller-context-private.h"
 
 #include "hubs-http-context.h"
+#include "hubs-hub-context-private.h"
+#include "hubs-hub-filter-private.h"
 #include "hubs-user.h"
 
 /**
@@ -44,6 +46,7 @@ struct _HubsCallerContext
   GHashTable *items;                    /* utf8 → GValue */
   GHashTable *features;                 /* GType → GObject */
   GCancellable *aborted;
+  char *user_identifier;                /* the server's user-id provider's */
 };
 
 G_DEFINE_FINAL_TYPE (HubsCallerContext, hubs_caller_context, G_TYPE_OBJECT)
@@ -64,6 +67,7 @@ hubs_caller_context_finalize (GObject *object)
 
   g_free (self->connection_id);
   g_free (self->protocol);
+  g_free (self->user_identifier);
   g_clear_object (&self->http_context);
   g_clear_pointer (&self->items, g_hash_table_unref);
   g_clear_pointer (&self->features, g_hash_table_unref);
@@ -100,6 +104,10 @@ hubs_caller_context_new (HubsConnectionContext *connection,
   self->transport = transport;
   g_hash_table_insert (self->features, GSIZE_TO_POINTER (HUBS_TYPE_HTTP_CONTEXT),
                        g_object_ref (http_context));
+  /* As HubConnectionHandler: once, from the user of the connect request. */
+  self->user_identifier =
+    hubs_server_get_user_identifier (hubs_hub_context_get_server (hubs_connection_context_get_hub_context (connection)),
+                                     self);
 
   return self;
 }
@@ -161,9 +169,10 @@ hubs_caller_context_get_user (HubsCallerContext *self)
  * hubs_caller_context_get_user_identifier:
  * @self: a caller context
  *
- * Gets the user identifier: the user's name-identifier claim
- * (%HUBS_CLAIM_TYPE_NAME_IDENTIFIER), which [method@Hubs.HubClients.user]
- * sends to.
+ * Gets the user identifier, which [method@Hubs.HubClients.user] sends to:
+ * the user's name-identifier claim (%HUBS_CLAIM_TYPE_NAME_IDENTIFIER), or
+ * what the server's provider found ([method@Hubs.Server.set_user_id_provider])
+ * when the connection started.
  *
  * Returns: (nullable): the user identifier, or %NULL when there is none
  *
@@ -172,12 +181,9 @@ hubs_caller_context_get_user (HubsCallerContext *self)
 const char *
 hubs_caller_context_get_user_identifier (HubsCallerContext *self)
 {
-  HubsUser *user;
-
   g_return_val_if_fail (HUBS_IS_CALLER_CONTEXT (self), NULL);
 
-  user = hubs_http_context_get_user (self->http_context);
-  return user ? hubs_user_find_first_claim (user, HUBS_CLAIM_TYPE_NAME_IDENTIFIER) : NULL;
+  return self->user_identifier;
 }
 
 /**

@@ -9,6 +9,7 @@
 #include "hubs-caller-context-private.h"
 #include "hubs-error.h"
 #include "hubs-hub-dispatcher-private.h"
+#include "hubs-hub-filter-private.h"
 #include "hubs-hub-private.h"
 #include "hubs-http-connection-private.h"
 #include "hubs-http-context.h"
@@ -591,7 +592,7 @@ run_on_connected (HubsConnectionContext *self)
   /* A refused connection never was connected: as in ASP.NET Core, its
    * on_disconnected does not run. */
   self->in_on_connected = TRUE;
-  accepted = HUBS_HUB_GET_CLASS (hub)->on_connected (hub, &error);
+  accepted = hubs_hub_filters_run_on_connected (self, hub, &error);
   self->in_on_connected = FALSE;
   if (accepted)
     self->connected_notified = TRUE;
@@ -1064,7 +1065,7 @@ finish (HubsConnectionContext *self)
     {
       g_autoptr(HubsHub) hub = hubs_hub_new_for_connection (hubs_hub_context_get_hub_type (self->hub_context), self);
 
-      HUBS_HUB_GET_CLASS (hub)->on_disconnected (hub, self->close_error);
+      hubs_hub_filters_run_on_disconnected (self, hub, self->close_error);
     }
 }
 

@@ -46,6 +46,8 @@ struct _HubsHubContext
   HubsHubClients *clients;
   HubsGroupManager *groups;
   guint64 last_client_invocation_id;
+  HubsServer *server;           /* unowned: it owns the hub contexts */
+  GPtrArray *filters;           /* HubsHubFilter: the hub's own */
 };
 
 G_DEFINE_FINAL_TYPE (HubsHubContext, hubs_hub_context, G_TYPE_OBJECT)
@@ -67,6 +69,8 @@ hubs_hub_settings_init (HubsHubSettings *settings,
   settings->maximum_receive_message_size = hubs_hub_options_get_maximum_receive_message_size (options);
   settings->require_authentication = hubs_hub_options_get_require_authentication (options);
   settings->maximum_parallel_invocations = hubs_hub_options_get_maximum_parallel_invocations (options);
+  settings->close_on_authentication_expiration =
+    hubs_hub_options_get_close_on_authentication_expiration (options);
 }
 
 static void
@@ -76,6 +80,7 @@ hubs_hub_context_finalize (GObject *object)
 
   g_free (self->path);
   g_clear_object (&self->lifetime_manager);
+  g_clear_pointer (&self->filters, g_ptr_array_unref);
 
   G_OBJECT_CLASS (hubs_hub_context_parent_class)->finalize (object);
 }
@@ -126,6 +131,29 @@ const HubsHubSettings *
 hubs_hub_context_get_settings (HubsHubContext *self)
 {
   return &self->settings;
+}
+
+void
+hubs_hub_context_set_server (HubsHubContext *self,
+                             HubsServer     *server,
+                             GPtrArray      *filters)
+{
+  self->server = server;
+  g_clear_pointer (&self->filters, g_ptr_array_unref);
+  if (filters != NULL && filters->len > 0)
+    self->filters = g_ptr_array_ref (filters);
+}
+
+HubsServer *
+hubs_hub_context_get_server (HubsHubContext *self)
+{
+  return self->server;
+}
+
+GPtrArray *
+hubs_hub_context_get_filters (HubsHubContext *self)
+{
+  return self->filters;
 }
 
 HubsLifetimeManager *

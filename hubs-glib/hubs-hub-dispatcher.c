@@ -5,8 +5,10 @@
 
 #include "hubs-hub-dispatcher-private.h"
 
+#include "hubs-authorization-private.h"
 #include "hubs-caller-context.h"
 #include "hubs-error.h"
+#include "hubs-hub-filter-private.h"
 #include "hubs-hub-private.h"
 #include "hubs-invocation-private.h"
 #include "hubs-stream-private.h"
@@ -58,11 +60,24 @@ typedef struct
   HubsDispatchDoneFunc done;
   gpointer done_data;
   GPtrArray *readers;           /* HubsStreamReader: the upload streams */
+  guint pending;                /* the method, and the filters around it */
+
+  /* With filters: what the method needs once they pass the call on. */
+  const HubsMethodInfo *method;
+  GValue *values;               /* [n_params + 2], the signal's layout */
+  HubsStreamWriter *writer;
+  gboolean method_ran;
 } Dispatch;
+
+static void values_free (GValue *values,
+                         guint   n_values);
 
 static void
 dispatch_finish (Dispatch *dispatch)
 {
+  if (--dispatch->pending > 0)
+    return;
+
   /* As ASP.NET Core: the streams a method leaves unread end with it. */
   if (dispatch->readers != NULL)
     {
@@ -75,6 +90,9 @@ dispatch_finish (Dispatch *dispatch)
   g_object_unref (dispatch->connection);
   g_free (dispatch->invocation_id);
   g_free (dispatch->target);
+  if (dispatch->values != NULL)
+    values_free (dispatch->values, dispatch->method->n_params + 2);
+  g_clear_object (&dispatch->writer);
   g_free (dispatch);
 }
 
@@ -168,6 +186,148 @@ fail_literal (Dispatch   *dispatch,
   dispatch_finish (dispatch);
 }
 
+/* Emits the method's signal with @values (slot 1 is filled here) and fails
+ * the invocation when no handler took it. @complete gets the result of a
+ * method that is not streaming. */
+static void
+emit_method (Dispatch                   *dispatch,
+             GValue                     *values,
+             HubsStreamWriter           *writer,
+             HubsInvocationCompleteFunc  complete,
+             gpointer                    complete_data)
+{
+  const HubsMethodInfo *method = dispatch->method;
+  g_autoptr(HubsInvocation) invocation = NULL;
+  GValue return_value = G_VALUE_INIT;
+  gboolean handled;
+
+  if (writer != NULL)
+    {
+      g_value_init (&values[1], HUBS_TYPE_STREAM_WRITER);
+      g_value_set_object (&values[1], writer);
+    }
+  else
+    {
+      HubsCallerContext *caller = hubs_connection_context_get_caller_context (dispatch->connection);
+
+      invocation = hubs_invocation_new (g_value_get_object (&values[0]), method, dispatch->invocation_id,
+                                        hubs_caller_context_get_connection_aborted (caller),
+                                        complete, complete_data);
+      g_value_init (&values[1], HUBS_TYPE_INVOCATION);
+      g_value_set_object (&values[1], invocation);
+    }
+
+  g_value_init (&return_value, G_TYPE_BOOLEAN);
+  g_signal_emitv (values, method->signal_id, 0, &return_value);
+  handled = g_value_get_boolean (&return_value);
+  g_value_unset (&return_value);
+  g_value_unset (&values[1]);
+
+  if (writer != NULL)
+    {
+      if (!handled && !hubs_stream_writer_is_completed (writer))
+        {
+          g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                     "No handler took the invocation of ‘%s’.",
+                                                     method->wire_name);
+          hubs_stream_writer_complete_with_error (writer, unhandled);
+        }
+      hubs_stream_writer_set_returned (writer);
+    }
+  else if (!handled && !hubs_invocation_is_completed (invocation))
+    {
+      g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                 "No handler took the invocation of ‘%s’.",
+                                                 method->wire_name);
+      hubs_invocation_return_gerror (invocation, unhandled);
+    }
+}
+
+static void
+method_completed_for_filter (HubsInvocation *invocation,
+                             const GValue   *result,
+                             const GError   *error,
+                             gpointer        user_data)
+{
+  g_autoptr(HubsHubInvocationContext) context = user_data;
+
+  if (error != NULL)
+    hubs_hub_invocation_context_return_gerror (context, error);
+  else
+    hubs_hub_invocation_context_return_value (context, result);
+}
+
+/* The end of the filter chain: the method, with the arguments as the
+ * filters left them. */
+static void
+filtered_method (HubsHubInvocationContext *context,
+                 gpointer                  user_data)
+{
+  Dispatch *dispatch = user_data;
+  const HubsMethodInfo *method = dispatch->method;
+  GValue *values = g_steal_pointer (&dispatch->values);
+  const GValue *args;
+  guint n_args;
+
+  args = hubs_hub_invocation_context_peek_arguments (context, &n_args);
+  for (guint p = 0; p < method->n_params && p < n_args; p++)
+    {
+      if (G_IS_VALUE (&values[p + 2]))
+        g_value_unset (&values[p + 2]);
+      if (G_IS_VALUE (&args[p]))
+        {
+          g_value_init (&values[p + 2], G_VALUE_TYPE (&args[p]));
+          g_value_copy (&args[p], &values[p + 2]);
+        }
+    }
+
+  if (dispatch->writer != NULL)
+    {
+      g_auto(GValue) stream = G_VALUE_INIT;
+
+      emit_method (dispatch, values, dispatch->writer, NULL, NULL);
+      dispatch->method_ran = TRUE;
+      /* As ASP.NET Core's filters see the stream a method returns. */
+      g_value_init (&stream, HUBS_TYPE_STREAM_WRITER);
+      g_value_set_object (&stream, dispatch->writer);
+      hubs_hub_invocation_context_return_value (context, &stream);
+    }
+  else
+    emit_method (dispatch, values, NULL, method_completed_for_filter, g_object_ref (context));
+
+  values_free (values, method->n_params + 2);
+}
+
+static void
+filters_done (const GValue *result,
+              const GError *error,
+              gpointer      user_data)
+{
+  Dispatch *dispatch = user_data;
+  HubsStreamWriter *writer = dispatch->writer;
+
+  if (writer == NULL)
+    {
+      invocation_completed (NULL, result, error, dispatch);
+      return;
+    }
+
+  if (!hubs_stream_writer_is_completed (writer))
+    {
+      if (error != NULL)
+        hubs_stream_writer_complete_with_error (writer, error);
+      else if (!dispatch->method_ran)
+        {
+          g_autoptr(GError) no_stream = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                     "A hub filter completed the streaming method ‘%s’ without running it.",
+                                                     dispatch->method->wire_name);
+          hubs_stream_writer_complete_with_error (writer, no_stream);
+        }
+    }
+  hubs_stream_writer_set_returned (writer);
+  dispatch_finish (dispatch);
+}
+
 void
 hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
                             HubsHubMessage        *message,
@@ -180,15 +340,15 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
   const HubsMethodInfo *method;
   g_autoptr(GError) error = NULL;
   g_autoptr(HubsHub) hub = NULL;
-  g_autoptr(HubsInvocation) invocation = NULL;
   g_autoptr(HubsStreamWriter) writer = NULL;
+  g_autoptr(GPtrArray) filters = NULL;
   g_autofree GValue *args = NULL;
   GValue *values;
   guint n_streams;
-  gboolean handled = FALSE;
   Dispatch *dispatch;
 
   dispatch = g_new0 (Dispatch, 1);
+  dispatch->pending = 1;
   dispatch->connection = g_object_ref (connection);
   dispatch->done = done;
   dispatch->done_data = user_data;
@@ -225,6 +385,19 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
   for (guint p = 0, a = 0; p < method->n_params; p++)
     if (method->params[p].type != HUBS_TYPE_STREAM_READER)
       values[p + 2] = args[a++];
+
+  /* Where DefaultHubDispatcher checks IsHubMethodAuthorized: after the
+   * binding, before the checks of the invocation's kind and any filter. */
+  if (!hubs_authorization_check_method (hub_type, method, hubs_connection_context_get_caller_context (connection)))
+    {
+      g_autofree char *text = g_strdup_printf ("Failed to invoke '%s' because user is unauthorized",
+                                               dispatch->target);
+
+      g_debug ("Refused an invocation of ‘%s’: the user is unauthorized", method->wire_name);
+      values_free (values, method->n_params + 2);
+      fail_literal (dispatch, text);
+      return;
+    }
 
   if (message->type == HUBS_MESSAGE_STREAM_INVOCATION && !method->streaming)
     {
@@ -286,50 +459,36 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
 
   g_value_init (&values[0], hub_type);
   g_value_set_object (&values[0], hub);
+  dispatch->method = method;
   if (method->streaming)
     {
       writer = hubs_stream_writer_new (connection, hub, dispatch->invocation_id, dispatch->target,
                                        method->return_type, stream_writer_done, dispatch);
       hubs_connection_context_add_stream_writer (connection, writer);
-      g_value_init (&values[1], HUBS_TYPE_STREAM_WRITER);
-      g_value_set_object (&values[1], writer);
     }
-  else
+
+  filters = hubs_hub_filters_collect (connection);
+  if (filters == NULL)
     {
-      invocation = hubs_invocation_new (hub, method, dispatch->invocation_id,
-                                        hubs_caller_context_get_connection_aborted (hubs_connection_context_get_caller_context (connection)),
-                                        invocation_completed, dispatch);
-      g_value_init (&values[1], HUBS_TYPE_INVOCATION);
-      g_value_set_object (&values[1], invocation);
+      emit_method (dispatch, values, writer, invocation_completed, dispatch);
+      values_free (values, method->n_params + 2);
+      return;
     }
 
-  {
-    GValue return_value = G_VALUE_INIT;
-
-    g_value_init (&return_value, G_TYPE_BOOLEAN);
-    g_signal_emitv (values, method->signal_id, 0, &return_value);
-    handled = g_value_get_boolean (&return_value);
-    g_value_unset (&return_value);
-  }
-
-  values_free (values, method->n_params + 2);
-
+  /* The filters run around the method; the last one passes the call on to
+   * filtered_method(). A stream's dispatch ends once both its writer and
+   * the filters are done. */
+  dispatch->values = values;
   if (writer != NULL)
     {
-      if (!handled && !hubs_stream_writer_is_completed (writer))
-        {
-          g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
-                                                     "No handler took the invocation of ‘%s’.",
-                                                     method->wire_name);
-          hubs_stream_writer_complete_with_error (writer, unhandled);
-        }
-      hubs_stream_writer_set_returned (writer);
+      dispatch->writer = g_object_ref (writer);
+      dispatch->pending++;
     }
-  else if (!handled && !hubs_invocation_is_completed (invocation))
-    {
-      g_autoptr(GError) unhandled = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
-                                                 "No handler took the invocation of ‘%s’.",
-                                                 method->wire_name);
-      hubs_invocation_return_gerror (invocation, unhandled);
-    }
+  hubs_hub_filters_invoke (filters, hub, method->wire_name, method->streaming,
+                           writer != NULL
+                           ? hubs_stream_writer_get_cancellable (writer)
+                           : hubs_caller_context_get_connection_aborted (hubs_connection_context_get_caller_context (connection)),
+                           &values[2], method->n_params,
+                           filtered_method, dispatch,
+                           filters_done, dispatch);
 }

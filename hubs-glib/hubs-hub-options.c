@@ -5,6 +5,7 @@
 
 #include "hubs-hub-options.h"
 #include "hubs-enums.h"
+#include "hubs-hub-settings-private.h"
 
 #define DEFAULT_TRANSPORTS HUBS_TRANSPORT_ALL
 #define DEFAULT_KEEP_ALIVE_INTERVAL_MS 15000
@@ -54,6 +55,8 @@ struct _HubsHubOptions
   gsize maximum_receive_message_size;
   guint detailed_errors : 1;
   guint require_authentication : 1;
+  guint close_on_authentication_expiration : 1;
+  GPtrArray *hub_filters;       /* HubsHubFilter */
   guint maximum_parallel_invocations;
 };
 
@@ -69,6 +72,7 @@ enum
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MAXIMUM_RECEIVE_MESSAGE_SIZE,
   PROP_REQUIRE_AUTHENTICATION,
+  PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION,
   PROP_MAXIMUM_PARALLEL_INVOCATIONS,
   N_PROPS
 };
@@ -111,6 +115,10 @@ hubs_hub_options_get_property (GObject    *object,
 
     case PROP_REQUIRE_AUTHENTICATION:
       g_value_set_boolean (value, self->require_authentication);
+      break;
+
+    case PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION:
+      g_value_set_boolean (value, self->close_on_authentication_expiration);
       break;
     case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
       g_value_set_uint (value, self->maximum_parallel_invocations);
@@ -159,6 +167,10 @@ hubs_hub_options_set_property (GObject      *object,
     case PROP_REQUIRE_AUTHENTICATION:
       hubs_hub_options_set_require_authentication (self, g_value_get_boolean (value));
       break;
+
+    case PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION:
+      hubs_hub_options_set_close_on_authentication_expiration (self, g_value_get_boolean (value));
+      break;
     case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
       hubs_hub_options_set_maximum_parallel_invocations (self, g_value_get_uint (value));
       break;
@@ -169,9 +181,21 @@ hubs_hub_options_set_property (GObject      *object,
 }
 
 static void
+hubs_hub_options_finalize (GObject *object)
+{
+  HubsHubOptions *self = HUBS_HUB_OPTIONS (object);
+
+  g_clear_pointer (&self->hub_filters, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (hubs_hub_options_parent_class)->finalize (object);
+}
+
+static void
 hubs_hub_options_class_init (HubsHubOptionsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hubs_hub_options_finalize;
 
   object_class->get_property = hubs_hub_options_get_property;
   object_class->set_property = hubs_hub_options_set_property;
@@ -321,6 +345,24 @@ hubs_hub_options_class_init (HubsHubOptionsClass *klass)
                        1, G_MAXUINT, 1,
                        G_PARAM_READWRITE |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:close-on-authentication-expiration: (getter get_close_on_authentication_expiration) (setter set_close_on_authentication_expiration)
+   *
+   * Whether a connection is closed once its user's authentication expires
+   * ([property@Hubs.User:expiration]). The client gets a Close message
+   * without error that allows it to reconnect, with a fresh token.
+   *
+   * Default: %FALSE: a connection outlives its token, as in ASP.NET Core,
+   * whose `CloseOnAuthenticationExpiration` this is.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION] =
+    g_param_spec_boolean ("close-on-authentication-expiration", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE |
+                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -687,4 +729,76 @@ hubs_hub_options_set_maximum_parallel_invocations (HubsHubOptions *self,
 
   self->maximum_parallel_invocations = maximum;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAXIMUM_PARALLEL_INVOCATIONS]);
+}
+
+/**
+ * hubs_hub_options_get_close_on_authentication_expiration: (get-property close-on-authentication-expiration)
+ * @self: hub options
+ *
+ * Gets whether connections close when their authentication expires.
+ *
+ * Returns: %TRUE if they do
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_hub_options_get_close_on_authentication_expiration (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), FALSE);
+
+  return self->close_on_authentication_expiration;
+}
+
+/**
+ * hubs_hub_options_set_close_on_authentication_expiration: (set-property close-on-authentication-expiration)
+ * @self: hub options
+ * @close: whether to close connections whose authentication expires
+ *
+ * Sets whether connections close when their authentication expires. See
+ * [property@Hubs.HubOptions:close-on-authentication-expiration].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_close_on_authentication_expiration (HubsHubOptions *self,
+                                                         gboolean        close)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  close = !!close;
+  if (self->close_on_authentication_expiration == (guint) close)
+    return;
+
+  self->close_on_authentication_expiration = close;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION]);
+}
+
+/**
+ * hubs_hub_options_add_hub_filter:
+ * @self: hub options
+ * @filter: a hub filter
+ *
+ * Adds a filter that runs around the methods and the connect and
+ * disconnect events of this hub only, after the server's filters
+ * ([method@Hubs.Server.add_hub_filter]) and after the filters added here
+ * before it, as `AddFilter` in a hub's own options does in ASP.NET Core.
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_add_hub_filter (HubsHubOptions *self,
+                                 HubsHubFilter  *filter)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (HUBS_IS_HUB_FILTER (filter));
+
+  if (self->hub_filters == NULL)
+    self->hub_filters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->hub_filters, g_object_ref (filter));
+}
+
+GPtrArray *
+hubs_hub_options_get_hub_filters (HubsHubOptions *options)
+{
+  return options != NULL ? options->hub_filters : NULL;
 }

@@ -11,6 +11,7 @@
 
 #include <glib-object.h>
 #include "hubs-types.h"
+#include "hubs-hub-filter.h"
 
 G_BEGIN_DECLS
 
@@ -56,6 +57,14 @@ gboolean           hubs_hub_options_get_require_authentication   (HubsHubOptions
 HUBS_AVAILABLE_IN_ALL
 void               hubs_hub_options_set_require_authentication   (HubsHubOptions    *self,
                                                                   gboolean           require);
+HUBS_AVAILABLE_IN_ALL
+gboolean           hubs_hub_options_get_close_on_authentication_expiration (HubsHubOptions *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_set_close_on_authentication_expiration (HubsHubOptions *self,
+                                                                  gboolean           close);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_add_hub_filter               (HubsHubOptions    *self,
+                                                                  HubsHubFilter     *filter);
 HUBS_AVAILABLE_IN_ALL
 guint              hubs_hub_options_get_maximum_parallel_invocations (HubsHubOptions *self);
 HUBS_AVAILABLE_IN_ALL

@@ -21,10 +21,14 @@ typedef struct
   gsize maximum_receive_message_size;
   gboolean require_authentication;
   guint maximum_parallel_invocations;
+  gboolean close_on_authentication_expiration;
 } HubsHubSettings;
 
 /* @options may be NULL: the defaults. */
 void hubs_hub_settings_init (HubsHubSettings *settings,
                              HubsHubOptions  *options);
+
+/* The hub filters of @options (HubsHubFilter), or NULL. */
+GPtrArray *hubs_hub_options_get_hub_filters (HubsHubOptions *options);
 
 G_END_DECLS

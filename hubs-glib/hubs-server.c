@@ -9,8 +9,11 @@
 #include <sys/socket.h>
 
 #include "hubs-connection-context-private.h"
+#include "hubs-authorization-private.h"
+#include "hubs-caller-context.h"
 #include "hubs-error.h"
 #include "hubs-hub-context-private.h"
+#include "hubs-hub-filter-private.h"
 #include "hubs-hub-options.h"
 #include "hubs-hub-private.h"
 #include "hubs-http-context-private.h"
@@ -55,6 +58,11 @@ struct _HubsServer
   HubsAuthenticateFunc authenticate;
   gpointer authenticate_data;
   GDestroyNotify authenticate_destroy;
+
+  GPtrArray *hub_filters;       /* HubsHubFilter, for every hub */
+  HubsUserIdProviderFunc user_id_provider;
+  gpointer user_id_provider_data;
+  GDestroyNotify user_id_provider_destroy;
 
   GTask *shutdown_task;
   guint shutdown_timeout_id;
@@ -125,6 +133,12 @@ hubs_server_dispose (GObject *object)
     self->authenticate_destroy (self->authenticate_data);
   self->authenticate = NULL;
   self->authenticate_destroy = NULL;
+
+  g_clear_pointer (&self->hub_filters, g_ptr_array_unref);
+  if (self->user_id_provider_destroy != NULL)
+    self->user_id_provider_destroy (self->user_id_provider_data);
+  self->user_id_provider = NULL;
+  self->user_id_provider_destroy = NULL;
 
   G_OBJECT_CLASS (hubs_server_parent_class)->dispose (object);
 }
@@ -528,6 +542,7 @@ hub_connected (HubsHttpConnection *connection,
   g_autoptr(HubsConnectionContext) context = hubs_connection_context_new (hub_context, connection);
 
   hubs_connection_context_start (context);
+  hubs_authorization_watch_expiration (context);
 }
 
 /**
@@ -573,6 +588,7 @@ hubs_server_map_hub (HubsServer     *self,
 
   lifetime_manager = hubs_memory_lifetime_manager_new ();
   hub_context = hubs_hub_context_new (path, hub_type, options, lifetime_manager);
+  hubs_hub_context_set_server (hub_context, self, hubs_hub_options_get_hub_filters (options));
   g_hash_table_insert (self->hub_contexts, path_key (path), hub_context);
 
   endpoint = hubs_http_endpoint_new (self, self->manager, path,
@@ -714,6 +730,85 @@ hubs_server_set_authentication_handler (HubsServer           *self,
   self->authenticate = func;
   self->authenticate_data = user_data;
   self->authenticate_destroy = destroy;
+}
+
+/**
+ * hubs_server_add_hub_filter:
+ * @self: a server
+ * @filter: a hub filter
+ *
+ * Adds a filter that runs around the methods and the connect and
+ * disconnect events of every hub of the server, as `AddFilter` in the
+ * global hub options of ASP.NET Core. The server's filters run first, in
+ * the order they were added, then each hub's own
+ * ([method@Hubs.HubOptions.add_hub_filter]). It applies from the next
+ * invocation or connection on.
+ *
+ * Since: 0.1
+ */
+void
+hubs_server_add_hub_filter (HubsServer    *self,
+                            HubsHubFilter *filter)
+{
+  g_return_if_fail (HUBS_IS_SERVER (self));
+  g_return_if_fail (HUBS_IS_HUB_FILTER (filter));
+
+  if (self->hub_filters == NULL)
+    self->hub_filters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->hub_filters, g_object_ref (filter));
+}
+
+GPtrArray *
+hubs_server_get_hub_filters (HubsServer *server)
+{
+  return server->hub_filters;
+}
+
+/**
+ * hubs_server_set_user_id_provider:
+ * @self: a server
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   the provider, or %NULL for the default
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Replaces the way a connection's user identifier
+ * ([method@Hubs.CallerContext.get_user_identifier]) is found, as a custom
+ * `IUserIdProvider` does. The default is the user's first
+ * [const@Hubs.CLAIM_TYPE_NAME_IDENTIFIER] claim. The provider runs once per
+ * connection, when it starts; [method@Hubs.HubClients.user] sends to the
+ * connections with that identifier.
+ *
+ * Since: 0.1
+ */
+void
+hubs_server_set_user_id_provider (HubsServer             *self,
+                                  HubsUserIdProviderFunc  func,
+                                  gpointer                user_data,
+                                  GDestroyNotify          destroy)
+{
+  g_return_if_fail (HUBS_IS_SERVER (self));
+
+  if (self->user_id_provider_destroy != NULL)
+    self->user_id_provider_destroy (self->user_id_provider_data);
+
+  self->user_id_provider = func;
+  self->user_id_provider_data = user_data;
+  self->user_id_provider_destroy = destroy;
+}
+
+char *
+hubs_server_get_user_identifier (HubsServer        *server,
+                                 HubsCallerContext *context)
+{
+  HubsUser *user;
+
+  if (server != NULL && server->user_id_provider != NULL)
+    return server->user_id_provider (server, context, server->user_id_provider_data);
+
+  /* DefaultUserIdProvider */
+  user = hubs_caller_context_get_user (context);
+  return user ? g_strdup (hubs_user_find_first_claim (user, HUBS_CLAIM_TYPE_NAME_IDENTIFIER)) : NULL;
 }
 
 static char *

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include "hubs-types.h"
+#include "hubs-hub-filter.h"
 
 G_BEGIN_DECLS
 
@@ -56,6 +57,24 @@ typedef void (*HubsConnectionHandlerFunc) (HubsServer         *server,
                                            HubsHttpConnection *connection,
                                            gpointer            user_data);
 
+/**
+ * HubsUserIdProviderFunc:
+ * @server: the server
+ * @context: the context of a new connection, with its user
+ * @user_data: the data given to [method@Hubs.Server.set_user_id_provider]
+ *
+ * Finds the user identifier of a connection, as SignalR's
+ * `IUserIdProvider.GetUserId`.
+ *
+ * Returns: (transfer full) (nullable): the user identifier, or %NULL for
+ *   none
+ *
+ * Since: 0.1
+ */
+typedef char *(*HubsUserIdProviderFunc) (HubsServer        *server,
+                                         HubsCallerContext *context,
+                                         gpointer           user_data);
+
 HUBS_AVAILABLE_IN_ALL
 HubsServer     *hubs_server_new                          (void);
 HUBS_AVAILABLE_IN_ALL
@@ -86,6 +105,14 @@ void            hubs_server_map_connection_handler       (HubsServer            
 HUBS_AVAILABLE_IN_ALL
 void            hubs_server_set_authentication_handler   (HubsServer                *self,
                                                           HubsAuthenticateFunc       func,
+                                                          gpointer                   user_data,
+                                                          GDestroyNotify             destroy);
+HUBS_AVAILABLE_IN_ALL
+void            hubs_server_add_hub_filter               (HubsServer                *self,
+                                                          HubsHubFilter             *filter);
+HUBS_AVAILABLE_IN_ALL
+void            hubs_server_set_user_id_provider         (HubsServer                *self,
+                                                          HubsUserIdProviderFunc     func,
                                                           gpointer                   user_data,
                                                           GDestroyNotify             destroy);
 HUBS_AVAILABLE_IN_ALL

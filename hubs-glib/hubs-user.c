@@ -67,6 +67,7 @@ struct _HubsUser
   /* Two parallel arrays of owned strings: claim i is (types[i], values[i]). */
   GPtrArray *claim_types;
   GPtrArray *claim_values;
+  GDateTime *expiration;
 };
 
 G_DEFINE_FINAL_TYPE (HubsUser, hubs_user, G_TYPE_OBJECT)
@@ -76,6 +77,7 @@ enum
   PROP_0,
   PROP_AUTHENTICATION_TYPE,
   PROP_NAME,
+  PROP_EXPIRATION,
   N_PROPS
 };
 
@@ -89,6 +91,7 @@ hubs_user_finalize (GObject *object)
   g_clear_pointer (&self->authentication_type, g_free);
   g_clear_pointer (&self->claim_types, g_ptr_array_unref);
   g_clear_pointer (&self->claim_values, g_ptr_array_unref);
+  g_clear_pointer (&self->expiration, g_date_time_unref);
 
   G_OBJECT_CLASS (hubs_user_parent_class)->finalize (object);
 }
@@ -111,6 +114,10 @@ hubs_user_get_property (GObject    *object,
       g_value_set_string (value, hubs_user_get_name (self));
       break;
 
+    case PROP_EXPIRATION:
+      g_value_set_boxed (value, self->expiration);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -128,6 +135,10 @@ hubs_user_set_property (GObject      *object,
     {
     case PROP_AUTHENTICATION_TYPE:
       self->authentication_type = g_value_dup_string (value);
+      break;
+
+    case PROP_EXPIRATION:
+      hubs_user_set_expiration (self, g_value_get_boxed (value));
       break;
 
     default:
@@ -175,6 +186,23 @@ hubs_user_class_init (HubsUserClass *klass)
                          NULL,
                          G_PARAM_READABLE |
                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsUser:expiration: (getter get_expiration) (setter set_expiration)
+   *
+   * When the user's authentication expires (a token's `exp`), or %NULL
+   * when it does not, as the `ExpiresUtc` of an ASP.NET Core
+   * authentication result. A hub whose
+   * [property@Hubs.HubOptions:close-on-authentication-expiration] is set
+   * closes the connections of a user once this time has passed.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_EXPIRATION] =
+    g_param_spec_boxed ("expiration", NULL, NULL,
+                        G_TYPE_DATE_TIME,
+                        G_PARAM_READWRITE |
+                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -438,4 +466,52 @@ hubs_user_is_in_role (HubsUser   *self,
   g_return_val_if_fail (role != NULL, FALSE);
 
   return hubs_user_has_claim (self, HUBS_CLAIM_TYPE_ROLE, role);
+}
+
+/**
+ * hubs_user_get_expiration: (get-property expiration)
+ * @self: a user
+ *
+ * Gets when the user's authentication expires.
+ *
+ * Returns: (transfer none) (nullable): the expiration, or %NULL when it
+ *   does not expire
+ *
+ * Since: 0.1
+ */
+GDateTime *
+hubs_user_get_expiration (HubsUser *self)
+{
+  g_return_val_if_fail (HUBS_IS_USER (self), NULL);
+
+  return self->expiration;
+}
+
+/**
+ * hubs_user_set_expiration: (set-property expiration)
+ * @self: a user
+ * @expiration: (nullable): when the authentication expires, or %NULL for
+ *   never
+ *
+ * Sets when the user's authentication expires: the authentication handler
+ * ([callback@Hubs.AuthenticateFunc]) sets it from the token it accepted.
+ * See [property@Hubs.User:expiration].
+ *
+ * Since: 0.1
+ */
+void
+hubs_user_set_expiration (HubsUser  *self,
+                          GDateTime *expiration)
+{
+  g_return_if_fail (HUBS_IS_USER (self));
+
+  if (self->expiration == expiration ||
+      (self->expiration != NULL && expiration != NULL &&
+       g_date_time_equal (self->expiration, expiration)))
+    return;
+
+  g_clear_pointer (&self->expiration, g_date_time_unref);
+  if (expiration != NULL)
+    self->expiration = g_date_time_ref (expiration);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRATION]);
 }

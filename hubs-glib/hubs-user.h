@@ -71,5 +71,10 @@ const char  *hubs_user_get_name            (HubsUser    *self);
 HUBS_AVAILABLE_IN_ALL
 gboolean     hubs_user_is_in_role          (HubsUser    *self,
                                             const char  *role);
+HUBS_AVAILABLE_IN_ALL
+GDateTime   *hubs_user_get_expiration      (HubsUser    *self);
+HUBS_AVAILABLE_IN_ALL
+void         hubs_user_set_expiration      (HubsUser    *self,
+                                            GDateTime   *expiration);
 
 G_END_DECLS

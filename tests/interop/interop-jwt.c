@@ -396,6 +396,9 @@ interop_authenticate (HubsServer       *server,
       return user;
     }
 
+  if (interop_path_is_under (path, "/filteredhub"))
+    return interop_filtered_hub_user (access_token);
+
   if (!is_jwt_hub_path (path))
     return NULL;
 

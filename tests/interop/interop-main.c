@@ -105,6 +105,7 @@ map_endpoints (InteropApp *app)
   g_autoptr(HubsHubOptions) authorized_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
   g_autoptr(HubsHubOptions) echo_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
   g_autoptr(HubsHubOptions) feature_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
+  g_autoptr(HubsHubOptions) filtered_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
 
   HubsHubContext *no_websockets = NULL;
 
@@ -118,6 +119,11 @@ map_endpoints (InteropApp *app)
     return FALSE;
   interop_test_hub_add_context (app->test_hub);
   interop_test_hub_add_context (no_websockets);
+
+  /* hubs-glib's own, beyond the contract: filters and method authorization */
+  interop_filtered_hub_add_filters (server, filtered_options);
+  if (!map_hub (server, "/filteredhub", INTEROP_TYPE_FILTERED_HUB, filtered_options, NULL))
+    return FALSE;
 
   hubs_server_map_connection_handler (server, "/echo", echo_options,
                                       interop_echo_connection, NULL, NULL);
@@ -206,6 +212,7 @@ main (int    argc,
   g_source_remove (sigterm_id);
   g_clear_object (&self.app.server);
   g_clear_pointer (&self.app.jwt_key, interop_jwt_key_free);
+  interop_filtered_hub_cleanup ();
   g_main_loop_unref (self.loop);
 
   return self.exit_status;

@@ -49,6 +49,18 @@ void interop_send_and_return_void (HubsClientProxy *proxy,
                                    guint            n_args,
                                    const GValue    *args);
 
+/* Filters and method authorization (interop-filtered-hub.c) */
+
+#define INTEROP_TYPE_FILTERED_HUB (interop_filtered_hub_get_type ())
+G_DECLARE_FINAL_TYPE (InteropFilteredHub, interop_filtered_hub, INTEROP, FILTERED_HUB, HubsHub)
+
+/* The server's filter and the hub's own, in @options. */
+void      interop_filtered_hub_add_filters (HubsServer     *server,
+                                            HubsHubOptions *options);
+void      interop_filtered_hub_cleanup     (void);
+/* The users of /filteredhub: see interop-filtered-hub.c */
+HubsUser *interop_filtered_hub_user        (const char     *access_token);
+
 /* Tokens and users (interop-jwt.c) */
 
 typedef struct _InteropJwtKey InteropJwtKey;

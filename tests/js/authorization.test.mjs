@@ -1,0 +1,104 @@
+// Authorization through the official JavaScript client: 401 at negotiate for
+// a hub that requires authenticated users, [Authorize]-style checks on hub
+// methods (authenticated user, roles, claims, a policy callback, a hub-wide
+// policy) with the reference's error and the connection kept open, the
+// server's user-id provider, and connections closed when their
+// authentication expires. /filteredhub of the C interop server
+// (tests/interop/interop-filtered-hub.c): a token "NAME;role=R;department=D;expires=S".
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { matrix } from "./lib/config.mjs";
+import { delay, open, rejection, withTimeout } from "./lib/hub.mjs";
+import { useServer } from "./lib/server.mjs";
+
+const server = useServer();
+const T = { timeout: 20_000 };
+// /filteredhub is hubs-glib's own, beyond the contract: the C interop server's.
+const SKIP = (process.env.HUBS_INTEROP_IMPL === "python" ||
+  /\.py$|dotnet/.test((process.env.HUBS_INTEROP_SERVER ?? "").trim().split(/ +/)[0])) &&
+  "/filteredhub is the C interop server's";
+
+const refused = (method) => `Failed to invoke '${method}' because user is unauthorized`;
+
+for (const { transport, protocol } of matrix()) {
+  describe(`method authorization over ${transport} with ${protocol}`, { skip: SKIP }, () => {
+    async function connect(t, { user, query } = {}) {
+      const options = { transport, protocol };
+      if (user) options.accessTokenFactory = () => user;
+      return open(t, `${server.url}/filteredhub${query ? `?${query}` : ""}`, options);
+    }
+
+    async function assertRefused(connection, method, ...args) {
+      const error = await rejection(connection.invoke(method, ...args));
+      assert.equal(error.message, refused(method));
+      // The connection stays open and usable.
+      assert.equal(await connection.invoke("Echo", "still open"), "still open");
+    }
+
+    it("401 at negotiate for a hub that requires authentication", T, async (t) => {
+      const connection = await open(t, `${server.url}/authorizedhub`, { transport, protocol, start: false });
+      const error = await rejection(connection.start(), 10_000, "start() to fail");
+      assert.equal(error.message, "Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'");
+    });
+
+    it("a method for authenticated users refuses anonymous callers and keeps the connection", T, async (t) => {
+      const anonymous = await connect(t);
+      await assertRefused(anonymous, "Whoami");
+      const alice = await connect(t, { user: "alice" });
+      assert.equal(await alice.invoke("Whoami"), "filtered:alice", "the server's user-id provider names the user");
+    });
+
+    it("a role requirement admits any of its roles", T, async (t) => {
+      await assertRefused(await connect(t, { user: "alice" }), "AdminOnly");
+      await assertRefused(await connect(t), "AdminOnly");
+      assert.equal(await (await connect(t, { user: "alice;role=admin" })).invoke("AdminOnly"), "filtered:alice");
+      assert.equal(await (await connect(t, { user: "bob;role=reader;role=owner" })).invoke("AdminOnly"), "filtered:bob");
+    });
+
+    it("a claim requirement checks the claim's allowed values", T, async (t) => {
+      await assertRefused(await connect(t, { user: "carol" }), "DepartmentOnly");
+      await assertRefused(await connect(t, { user: "carol;department=hr" }), "DepartmentOnly");
+      assert.equal(await (await connect(t, { user: "carol;department=support" })).invoke("DepartmentOnly"), "filtered:carol");
+    });
+
+    it("a policy callback decides from the caller's context", T, async (t) => {
+      await assertRefused(await connect(t, { query: "allow=no" }), "QueryOnly");
+      assert.equal(await (await connect(t, { query: "allow=yes" })).invoke("QueryOnly"), null);
+    });
+
+    it("a hub-wide policy applies to every method", T, async (t) => {
+      const blocked = await connect(t, { user: "blocked" });
+      let error = await rejection(blocked.invoke("Echo", "x"));
+      assert.equal(error.message, refused("Echo"));
+      error = await rejection(blocked.invoke("Reveal"));
+      assert.equal(error.message, refused("Reveal"));
+      // Still connected: a refused call does not end the connection.
+      error = await rejection(blocked.invoke("Echo", "y"));
+      assert.equal(error.message, refused("Echo"));
+    });
+
+    it("a refused call runs no filter, and a refused send gets no answer", T, async (t) => {
+      const connection = await connect(t, { user: "dan" });
+      await connection.invoke("GetLog");
+      await connection.send("AdminOnly");
+      await rejection(connection.invoke("AdminOnly"));
+      const log = await connection.invoke("GetLog");
+      assert.equal(log.filter((entry) => entry.includes("AdminOnly")).length, 0, JSON.stringify(log));
+    });
+
+    it("a connection whose authentication expires is closed without error", T, async (t) => {
+      const watcher = await connect(t);
+      const started = Date.now();
+      const expiring = await connect(t, { user: "erin;expires=1" });
+      const lasting = await connect(t, { user: "frank" });
+      const id = expiring.connectionId;
+      assert.equal(await withTimeout(expiring.closedWith, 5000, "onclose after the expiration"), undefined);
+      assert.ok(Date.now() - started >= 500, "closed at the expiration, not at once");
+      assert.equal(await lasting.invoke("Echo", "still here"), "still here");
+      // The hub's disconnect path ran (through the filters).
+      await delay(100);
+      assert.ok((await watcher.invoke("GetDisconnections")).includes(`hub:disconnected:${id}`));
+    });
+  });
+}
