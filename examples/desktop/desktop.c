@@ -39,6 +39,7 @@ typedef struct
   GHashTable *notes;            /* the names in the folder, as last seen */
   GTimer *uptime;
   gboolean quitting;
+  int exit_status;              /* of a failure after startup */
 } Desktop;
 
 /* The application. Hub instances are made by the server for each call,
@@ -443,6 +444,7 @@ startup (GApplication *app,
   if (!watch_folder (&error))
     {
       g_printerr ("Cannot watch %s: %s\n", path, error->message);
+      desktop.exit_status = 1;
       /* Quit through the server's shutdown, as any other way out. */
       g_application_hold (app);
       desktop_quit ();
@@ -499,5 +501,5 @@ main (int   argc,
   g_clear_object (&desktop.directory);
   g_clear_pointer (&desktop.notes, g_hash_table_unref);
   g_clear_pointer (&desktop.uptime, g_timer_destroy);
-  return status;
+  return status != 0 ? status : desktop.exit_status;
 }
