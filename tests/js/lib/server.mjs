@@ -2,7 +2,12 @@
 //
 // HUBS_INTEROP_SERVER is a command line split on spaces, for example
 //   /path/to/_build/tests/interop/hubs-interop-server
+//   /path/to/tests/interop/hubs-interop-server.py
 //   dotnet /path/to/tests/aspnetcore-interop/bin/Release/net10.0/Interop.dll
+// A command that starts with a .py file runs it with HUBS_PYTHON (default
+// /usr/bin/python3, Debian's, which has PyGObject); the Python server needs
+// GI_TYPELIB_PATH, LD_LIBRARY_PATH and PYTHONPATH of a build (meson sets
+// them). HUBS_INTEROP_IMPL=python tells the suites which server they test.
 // The helper appends `--port 0`, waits for the line
 // `Now listening on: http://127.0.0.1:PORT` and stops the server with SIGTERM
 // (SIGKILL 5 s later if it is still there).
@@ -31,8 +36,16 @@ export function serverCommand() {
       "  HUBS_INTEROP_SERVER=$PWD/../../_build/tests/interop/hubs-interop-server\n" +
       "  HUBS_INTEROP_SERVER='dotnet ../aspnetcore-interop/bin/Release/net10.0/Interop.dll'");
   }
-  return command.split(/ +/);
+  const words = command.split(/ +/);
+  if (words[0].endsWith(".py")) {
+    words.unshift(process.env.HUBS_PYTHON || "/usr/bin/python3");
+  }
+  return words;
 }
+
+/** Whether the server under test is the Python one (for the few skips it needs). */
+export const PYTHON_SERVER = process.env.HUBS_INTEROP_IMPL === "python" ||
+  (process.env.HUBS_INTEROP_SERVER ?? "").trim().split(/ +/)[0].endsWith(".py");
 
 /**
  * Starts one server. Resolves to { url, port, child, stdout(), stderr(), exited, stop() }.
@@ -154,7 +167,8 @@ export function useServer() {
     }
     // The server must end cleanly on SIGTERM; under the sanitizers a memory
     // error or a leak shows in its stderr and its exit status.
-    const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*/.exec(stderr);
+    // The Python server prints the traceback of an exception it did not expect.
+    const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)/.exec(stderr);
     if (code !== 0 || report) {
       throw new Error(`the interop server ended with exit ${code}, signal ${signal}` +
         (report ? `, and reported: ${report[0]}` : "") + `\n--- its stderr ---\n${stderr}`);
