@@ -13,6 +13,7 @@
 #include "hubs-hub-private.h"
 #include "hubs-http-connection-private.h"
 #include "hubs-http-context.h"
+#include "hubs-message-buffer-private.h"
 #include "hubs-stream-private.h"
 #include "hubs-user.h"
 
@@ -64,6 +65,9 @@ struct _HubsConnectionContext
   gint64 last_received;
   gboolean client_timeout_active;
 
+  HubsMessageBuffer *buffer;    /* with stateful reconnect only */
+  gint64 last_ack_sent;
+
   gboolean connected_notified;  /* on_connected ran: on_disconnected must */
   gboolean finished;            /* the hub side has ended */
   GError *close_error;          /* why the connection ended, for on_disconnected */
@@ -74,6 +78,7 @@ G_DEFINE_FINAL_TYPE (HubsConnectionContext, hubs_connection_context, G_TYPE_OBJE
 static void parse_input (HubsConnectionContext *self);
 static void finish (HubsConnectionContext *self);
 static void resume (HubsConnectionContext *self);
+static gboolean paused (HubsConnectionContext *self);
 
 static void
 hubs_connection_context_dispose (GObject *object)
@@ -102,6 +107,7 @@ hubs_connection_context_finalize (GObject *object)
   g_clear_pointer (&self->stream_writers, g_hash_table_unref);
   g_clear_pointer (&self->upload_streams, g_hash_table_unref);
   g_clear_pointer (&self->client_results, g_hash_table_unref);
+  g_clear_pointer (&self->buffer, hubs_message_buffer_free);
   g_clear_error (&self->close_error);
 
   G_OBJECT_CLASS (hubs_connection_context_parent_class)->finalize (object);
@@ -184,10 +190,17 @@ hubs_connection_context_is_closed (HubsConnectionContext *self)
   return self->state >= STATE_CLOSING;
 }
 
+/* Everything written to the client goes through here. With stateful
+ * reconnect, sequenced messages are kept until the client acknowledges
+ * them, and written again if it comes back on a new socket; while it is
+ * away, nothing is written. @type: 0 for what is not a hub message. */
 static void
 write_bytes (HubsConnectionContext *self,
+             HubsMessageType        type,
              GBytes                *bytes)
 {
+  if (self->buffer != NULL)
+    hubs_message_buffer_add (self->buffer, type, bytes);
   hubs_http_connection_send (self->http, bytes);
 }
 
@@ -195,11 +208,12 @@ write_bytes (HubsConnectionContext *self,
  * reference on the bytes until they are written. */
 static void
 write_buffer (HubsConnectionContext *self,
+              HubsMessageType        type,
               GByteArray            *out)
 {
   g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (out);
 
-  write_bytes (self, bytes);
+  write_bytes (self, type, bytes);
 }
 
 void
@@ -213,7 +227,7 @@ hubs_connection_context_write_message (HubsConnectionContext *self,
 
   out = g_byte_array_new ();
   self->protocol->write_message (message, out);
-  write_buffer (self, g_steal_pointer (&out));
+  write_buffer (self, message->type, g_steal_pointer (&out));
 }
 
 static void
@@ -298,7 +312,8 @@ hubs_connection_context_send (HubsConnectionContext *self,
   if (self->state != STATE_CONNECTED)
     return FALSE;
 
-  if (hubs_http_connection_get_queued_bytes (self->http) > MAX_OUTGOING_BYTES)
+  if (hubs_http_connection_get_queued_bytes (self->http) > MAX_OUTGOING_BYTES ||
+      (self->buffer != NULL && hubs_message_buffer_get_buffered (self->buffer) > MAX_OUTGOING_BYTES))
     {
       g_autoptr(GError) error = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
                                              "The client did not read its messages: more than %u bytes were waiting.",
@@ -312,7 +327,8 @@ hubs_connection_context_send (HubsConnectionContext *self,
       return FALSE;
     }
 
-  write_bytes (self, hubs_serialized_message_get_bytes (message, self->protocol));
+  write_bytes (self, hubs_serialized_message_get_message (message)->type,
+               hubs_serialized_message_get_bytes (message, self->protocol));
   return TRUE;
 }
 
@@ -326,10 +342,21 @@ value_free (gpointer data)
   g_free (value);
 }
 
+/* The client reads slower than the connection writes. Unlike a full
+ * stateful reconnect buffer, this holds the client's invocations back: the
+ * Ack that would release the buffer may wait behind them in the input. */
+static gboolean
+output_backed_up (HubsConnectionContext *self)
+{
+  return hubs_http_connection_get_queued_bytes (self->http) > STREAM_HIGH_WATERMARK;
+}
+
+/* Streams wait while this is TRUE. */
 gboolean
 hubs_connection_context_is_congested (HubsConnectionContext *self)
 {
-  return hubs_http_connection_get_queued_bytes (self->http) > STREAM_HIGH_WATERMARK;
+  return output_backed_up (self) ||
+         (self->buffer != NULL && hubs_message_buffer_is_full (self->buffer));
 }
 
 void
@@ -522,12 +549,40 @@ hubs_connection_context_invoke_client_finish (HubsConnectionContext  *self,
   return TRUE;
 }
 
+/* As MessageBuffer's timer: every second, an Ack of what arrived since. */
+static void
+send_ack (HubsConnectionContext *self,
+          gint64                 now)
+{
+  g_autoptr(HubsHubMessage) ack = NULL;
+  guint64 sequence_id;
+
+  self->last_ack_sent = now;
+  if (!hubs_message_buffer_take_ack (self->buffer, &sequence_id))
+    return;
+
+  ack = hubs_hub_message_new (HUBS_MESSAGE_ACK);
+  ack->sequence_id = sequence_id;
+  hubs_connection_context_write_message (self, ack);
+}
+
 static gboolean
 heartbeat (gpointer user_data)
 {
   HubsConnectionContext *self = user_data;
   gint64 now = g_get_monotonic_time ();
   const HubsHubSettings *s = settings (self);
+
+  /* A stateful connection whose client is away: no pings, and the client
+   * timeout starts again when it comes back. */
+  if (hubs_http_connection_is_detached (self->http))
+    {
+      self->last_received = now;
+      return G_SOURCE_CONTINUE;
+    }
+
+  if (self->buffer != NULL && now - self->last_ack_sent >= G_USEC_PER_SEC)
+    send_ack (self, now);
 
   if (self->client_timeout_active && self->n_invoking == 0 &&
       now - self->last_received > (gint64) s->client_timeout_interval_ms * 1000)
@@ -618,7 +673,7 @@ fail_handshake (HubsConnectionContext *self,
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
   hubs_handshake_write_response (text, out);
-  write_buffer (self, g_steal_pointer (&out));
+  write_buffer (self, 0, g_steal_pointer (&out));
 
   self->state = STATE_CLOSING;
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
@@ -633,6 +688,34 @@ handshake_timed_out (gpointer user_data)
   self->handshake_timeout_id = 0;
   fail_handshake (self, "Handshake was canceled.");
   return G_SOURCE_REMOVE;
+}
+
+/* The client is back on a new WebSocket: before anything else, Sequence
+ * and every message it has not acknowledged (MessageBuffer.ResendAsync). */
+static void
+on_resumed (gpointer user_data)
+{
+  HubsConnectionContext *self = user_data;
+  g_autoptr(HubsHubMessage) sequence = hubs_hub_message_new (HUBS_MESSAGE_SEQUENCE);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+
+  /* What the old socket brought and was not parsed is not acknowledged:
+   * the client sends it again, and a message cut in two with it. */
+  g_byte_array_set_size (self->input, 0);
+  self->last_received = g_get_monotonic_time ();
+  hubs_message_buffer_expect_sequence (self->buffer);
+
+  sequence->sequence_id = hubs_message_buffer_get_resend (self->buffer, &messages);
+  self->protocol->write_message (sequence, out);
+  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  hubs_http_connection_send (self->http, bytes);
+  for (guint i = 0; i < messages->len; i++)
+    hubs_http_connection_send (self->http, messages->pdata[i]);
+
+  if (paused (self))
+    hubs_http_connection_set_receiving (self->http, FALSE);
 }
 
 /* Returns TRUE once the handshake is done and messages may follow. */
@@ -698,8 +781,17 @@ process_handshake (HubsConnectionContext *self)
 
   out = g_byte_array_new ();
   hubs_handshake_write_response (NULL, out);
-  write_buffer (self, g_steal_pointer (&out));
+  write_buffer (self, 0, g_steal_pointer (&out));
   hubs_http_connection_set_transfer_format (self->http, protocol->transfer_format);
+
+  /* As HubConnectionContext: stateful reconnect when negotiate agreed to it
+   * and the client speaks version 2 of the protocol; WebSockets only. */
+  if (version >= 2 && hubs_http_connection_get_stateful_reconnect (self->http) &&
+      hubs_http_connection_get_transport (self->http) == HUBS_TRANSPORT_WEB_SOCKETS)
+    {
+      self->buffer = hubs_message_buffer_new (settings (self)->stateful_reconnect_buffer_size);
+      hubs_http_connection_enable_reconnect (self->http, on_resumed, self);
+    }
 
   self->state = STATE_CONNECTED;
   hubs_lifetime_manager_on_connected (hubs_hub_context_get_lifetime_manager (self->hub_context), self);
@@ -733,7 +825,7 @@ resume (HubsConnectionContext *self)
   if (self->state != STATE_CONNECTED)
     return;
 
-  if (self->waiting != NULL && slot_free (self) && !hubs_connection_context_is_congested (self))
+  if (self->waiting != NULL && slot_free (self) && !output_backed_up (self))
     {
       g_autoptr(HubsHubMessage) next = g_steal_pointer (&self->waiting);
 
@@ -913,7 +1005,7 @@ handle_message (HubsConnectionContext *self,
            * outside the limit, as in ASP.NET Core. */
           hubs_hub_dispatcher_invoke (self, message, NULL, NULL);
         }
-      else if (!slot_free (self) || hubs_connection_context_is_congested (self))
+      else if (!slot_free (self) || output_backed_up (self))
         {
           /* Parsing waits, as ASP.NET Core's reader does at its semaphore,
            * while the transport goes on reading (so that a client that
@@ -963,13 +1055,49 @@ handle_message (HubsConnectionContext *self,
       break;
 
     case HUBS_MESSAGE_ACK:
+      /* Ignored without stateful reconnect, as in ASP.NET Core. */
+      if (self->buffer != NULL)
+        {
+          gboolean was_congested = hubs_connection_context_is_congested (self);
+
+          hubs_message_buffer_ack (self->buffer, message->sequence_id);
+          if (was_congested && !hubs_connection_context_is_congested (self))
+            {
+              release_drain_waiters (self, NULL);
+              resume (self);
+            }
+        }
+      break;
+
     case HUBS_MESSAGE_SEQUENCE:
-      /* No stateful reconnect yet. */
+      /* Handled before, with stateful reconnect; ignored without. */
       break;
 
     default:
       break;
     }
+}
+
+/* With stateful reconnect: FALSE for a message the client sends again
+ * after coming back, for anything before its Sequence on a new socket, and
+ * for the Sequence, which says where it starts. */
+static gboolean
+accept_sequenced (HubsConnectionContext *self,
+                  HubsHubMessage        *message)
+{
+  if (!hubs_message_buffer_should_process (self->buffer, message->type))
+    return FALSE;
+
+  if (message->type == HUBS_MESSAGE_SEQUENCE)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!hubs_message_buffer_reset_sequence (self->buffer, message->sequence_id, &error))
+        close_with_error (self, error);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static void
@@ -1002,6 +1130,9 @@ parse_input (HubsConnectionContext *self)
         break;
       offset += consumed;
 
+      if (message != NULL && self->buffer != NULL && !accept_sequenced (self, message))
+        continue;
+      if (message != NULL)
       if (message != NULL)
         handle_message (self, message);
     }

@@ -32,4 +32,23 @@ void                hubs_http_connection_set_transfer_format (HubsHttpConnection
                                                           HubsTransferFormat            format);
 void                hubs_http_connection_abort           (HubsHttpConnection           *self);
 
+/* Stateful reconnect. Negotiate records that the client asked for it on an
+ * endpoint that allows it; the application enables it once the handshake
+ * agreed (WebSockets only). A WebSocket that then drops without a close
+ * frame leaves the connection detached, without a transport, for 15 s:
+ * a new WebSocket request with its token resumes it (the application
+ * hears of it through @resumed) and nothing is reported as closed meanwhile.
+ * Sends while detached go nowhere; the application keeps them. */
+typedef void (*HubsHttpResumedFunc) (gpointer user_data);
+
+void                hubs_http_connection_set_stateful_reconnect (HubsHttpConnection    *self,
+                                                          gboolean                      stateful_reconnect);
+gboolean            hubs_http_connection_get_stateful_reconnect (HubsHttpConnection    *self);
+void                hubs_http_connection_enable_reconnect (HubsHttpConnection          *self,
+                                                          HubsHttpResumedFunc           resumed,
+                                                          gpointer                      user_data);
+/* Whether a new transport may take this connection over. */
+gboolean            hubs_http_connection_can_resume      (HubsHttpConnection           *self);
+gboolean            hubs_http_connection_is_detached     (HubsHttpConnection           *self);
+
 G_END_DECLS

@@ -8,6 +8,10 @@
 #include "hubs-enums.h"
 #include "hubs-http-context.h"
 
+/* How long a connection whose WebSocket dropped waits for its client to come
+ * back with stateful reconnect: ASP.NET Core's DisconnectTimeout. */
+#define RECONNECT_WINDOW_SECONDS 15
+
 /**
  * HubsHttpConnection:
  *
@@ -39,8 +43,19 @@ struct _HubsHttpConnection
   char *connection_token;
   HubsHttpContext *http_context;
   HubsTransport *transport;
+  HubsTransportType transport_type;     /* kept across a reconnect */
   gboolean closing;
   gboolean closed;
+  gboolean aborted;
+  HubsTransferFormat transfer_format;
+
+  /* Stateful reconnect: negotiated, then enabled by the application; while
+   * the client is away, the transport is NULL and the window runs. */
+  gboolean stateful_reconnect;
+  HubsHttpResumedFunc resumed;
+  gpointer resumed_data;
+  guint reconnect_window_id;
+  GError *detach_error;
 
   const HubsTransportCallbacks *application;
   gpointer application_data;
@@ -63,6 +78,7 @@ hubs_http_connection_dispose (GObject *object)
 {
   HubsHttpConnection *self = HUBS_HTTP_CONNECTION (object);
 
+  g_clear_handle_id (&self->reconnect_window_id, g_source_remove);
   if (self->transport != NULL)
     {
       hubs_transport_set_callbacks (self->transport, NULL, NULL);
@@ -82,6 +98,7 @@ hubs_http_connection_finalize (GObject *object)
   g_free (self->connection_id);
   g_free (self->connection_token);
   g_clear_object (&self->http_context);
+  g_clear_error (&self->detach_error);
 
   G_OBJECT_CLASS (hubs_http_connection_parent_class)->finalize (object);
 }
@@ -185,17 +202,68 @@ transport_received (gpointer      user_data,
     }
 }
 
+/* The end, for good. */
+static void
+end (HubsHttpConnection *self,
+     const GError       *error)
+{
+  g_autoptr(HubsHttpConnection) keep = g_object_ref (self);
+
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  g_clear_handle_id (&self->reconnect_window_id, g_source_remove);
+  if (self->application != NULL)
+    self->application->closed (self->application_data, error);
+  g_signal_emit (self, signals[CLOSED], 0, error);
+}
+
+static gboolean
+reconnect_window_expired (gpointer user_data)
+{
+  HubsHttpConnection *self = user_data;
+  g_autoptr(GError) error = g_steal_pointer (&self->detach_error);
+
+  self->reconnect_window_id = 0;
+  end (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Lets go of the transport and waits for the client to come back. */
+static void
+detach (HubsHttpConnection *self,
+        const GError       *error)
+{
+  g_autoptr(HubsTransport) transport = g_steal_pointer (&self->transport);
+
+  hubs_transport_set_callbacks (transport, NULL, NULL);
+  if (!hubs_transport_is_closed (transport))
+    hubs_transport_abort (transport);
+
+  g_clear_error (&self->detach_error);
+  if (error != NULL)
+    self->detach_error = g_error_copy (error);
+  self->reconnect_window_id = g_timeout_add_seconds (RECONNECT_WINDOW_SECONDS,
+                                                     reconnect_window_expired, self);
+}
+
 static void
 transport_closed (gpointer      user_data,
                   const GError *error)
 {
   HubsHttpConnection *self = user_data;
-  g_autoptr(HubsHttpConnection) keep = g_object_ref (self);
 
-  self->closed = TRUE;
-  if (self->application != NULL)
-    self->application->closed (self->application_data, error);
-  g_signal_emit (self, signals[CLOSED], 0, error);
+  /* As HttpConnectionDispatcher: a WebSocket that the client did not close
+   * leaves a stateful connection waiting for it. */
+  if (self->resumed != NULL && !self->closing && !self->aborted &&
+      hubs_transport_ended_abruptly (self->transport))
+    {
+      detach (self, error);
+      return;
+    }
+
+  end (self, error);
 }
 
 static void
@@ -220,12 +288,67 @@ hubs_http_connection_attach (HubsHttpConnection *self,
     .drained = transport_drained,
   };
 
-  g_return_if_fail (self->transport == NULL);
+  gboolean resuming = hubs_http_connection_can_resume (self);
+
+  g_return_if_fail (self->transport == NULL || resuming);
+
+  /* A client that comes back before its old socket was seen to end: the
+   * new one replaces it (HttpConnectionContext.CancelPreviousPoll). */
+  if (resuming && self->transport != NULL)
+    detach (self, NULL);
+  g_clear_handle_id (&self->reconnect_window_id, g_source_remove);
+  g_clear_error (&self->detach_error);
 
   self->transport = g_object_ref (transport);
-  g_set_object (&self->http_context, http_context);
+  self->transport_type = hubs_transport_get_transport_type (transport);
+  /* The request that began the connection stays its HTTP context. */
+  if (self->http_context == NULL)
+    g_set_object (&self->http_context, http_context);
   hubs_transport_set_callbacks (transport, &callbacks, self);
   hubs_transport_start (transport);
+
+  if (resuming)
+    {
+      hubs_transport_set_transfer_format (transport, self->transfer_format);
+      self->resumed (self->resumed_data);
+    }
+}
+
+void
+hubs_http_connection_set_stateful_reconnect (HubsHttpConnection *self,
+                                             gboolean            stateful_reconnect)
+{
+  self->stateful_reconnect = stateful_reconnect;
+}
+
+gboolean
+hubs_http_connection_get_stateful_reconnect (HubsHttpConnection *self)
+{
+  return self->stateful_reconnect;
+}
+
+void
+hubs_http_connection_enable_reconnect (HubsHttpConnection  *self,
+                                       HubsHttpResumedFunc  resumed,
+                                       gpointer             user_data)
+{
+  g_return_if_fail (self->stateful_reconnect);
+  g_return_if_fail (self->transport_type == HUBS_TRANSPORT_WEB_SOCKETS);
+
+  self->resumed = resumed;
+  self->resumed_data = user_data;
+}
+
+gboolean
+hubs_http_connection_can_resume (HubsHttpConnection *self)
+{
+  return self->resumed != NULL && !self->closed && !self->closing && !self->aborted;
+}
+
+gboolean
+hubs_http_connection_is_detached (HubsHttpConnection *self)
+{
+  return self->reconnect_window_id != 0;
 }
 
 gboolean
@@ -261,6 +384,7 @@ void
 hubs_http_connection_set_transfer_format (HubsHttpConnection *self,
                                           HubsTransferFormat  format)
 {
+  self->transfer_format = format;
   if (self->transport != NULL)
     hubs_transport_set_transfer_format (self->transport, format);
 }
@@ -268,8 +392,11 @@ hubs_http_connection_set_transfer_format (HubsHttpConnection *self,
 void
 hubs_http_connection_abort (HubsHttpConnection *self)
 {
+  self->aborted = TRUE;
   if (self->transport != NULL && !self->closed)
     hubs_transport_abort (self->transport);
+  else if (hubs_http_connection_is_detached (self))
+    end (self, NULL);
 }
 
 /**
@@ -322,7 +449,7 @@ hubs_http_connection_get_transport (HubsHttpConnection *self)
 {
   g_return_val_if_fail (HUBS_IS_HTTP_CONNECTION (self), HUBS_TRANSPORT_NONE);
 
-  return self->transport ? hubs_transport_get_transport_type (self->transport) : HUBS_TRANSPORT_NONE;
+  return self->transport_type;
 }
 
 /**
@@ -385,6 +512,12 @@ hubs_http_connection_close (HubsHttpConnection *self,
     {
       self->closing = TRUE;
       hubs_transport_close (self->transport, error != NULL);
+    }
+  else if (hubs_http_connection_is_detached (self))
+    {
+      /* Nobody to tell: the client is away. */
+      self->closing = TRUE;
+      end (self, NULL);
     }
 }
 

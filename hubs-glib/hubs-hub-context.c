@@ -69,6 +69,8 @@ hubs_hub_settings_init (HubsHubSettings *settings,
   settings->maximum_receive_message_size = hubs_hub_options_get_maximum_receive_message_size (options);
   settings->require_authentication = hubs_hub_options_get_require_authentication (options);
   settings->maximum_parallel_invocations = hubs_hub_options_get_maximum_parallel_invocations (options);
+  settings->allow_stateful_reconnects = hubs_hub_options_get_allow_stateful_reconnects (options);
+  settings->stateful_reconnect_buffer_size = hubs_hub_options_get_stateful_reconnect_buffer_size (options);
   settings->close_on_authentication_expiration =
     hubs_hub_options_get_close_on_authentication_expiration (options);
 }

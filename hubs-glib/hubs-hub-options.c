@@ -12,6 +12,7 @@
 #define DEFAULT_CLIENT_TIMEOUT_INTERVAL_MS 30000
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 15000
 #define DEFAULT_MAXIMUM_RECEIVE_MESSAGE_SIZE 32768
+#define DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE 100000 /* StatefulReconnectBufferSize */
 
 /**
  * HubsHubOptions:
@@ -58,6 +59,8 @@ struct _HubsHubOptions
   guint close_on_authentication_expiration : 1;
   GPtrArray *hub_filters;       /* HubsHubFilter */
   guint maximum_parallel_invocations;
+  guint allow_stateful_reconnects : 1;
+  gsize stateful_reconnect_buffer_size;
 };
 
 G_DEFINE_FINAL_TYPE (HubsHubOptions, hubs_hub_options, G_TYPE_OBJECT)
@@ -74,6 +77,8 @@ enum
   PROP_REQUIRE_AUTHENTICATION,
   PROP_CLOSE_ON_AUTHENTICATION_EXPIRATION,
   PROP_MAXIMUM_PARALLEL_INVOCATIONS,
+  PROP_ALLOW_STATEFUL_RECONNECTS,
+  PROP_STATEFUL_RECONNECT_BUFFER_SIZE,
   N_PROPS
 };
 
@@ -122,6 +127,12 @@ hubs_hub_options_get_property (GObject    *object,
       break;
     case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
       g_value_set_uint (value, self->maximum_parallel_invocations);
+      break;
+    case PROP_ALLOW_STATEFUL_RECONNECTS:
+      g_value_set_boolean (value, self->allow_stateful_reconnects);
+      break;
+    case PROP_STATEFUL_RECONNECT_BUFFER_SIZE:
+      g_value_set_uint64 (value, self->stateful_reconnect_buffer_size);
       break;
 
     default:
@@ -173,6 +184,12 @@ hubs_hub_options_set_property (GObject      *object,
       break;
     case PROP_MAXIMUM_PARALLEL_INVOCATIONS:
       hubs_hub_options_set_maximum_parallel_invocations (self, g_value_get_uint (value));
+      break;
+    case PROP_ALLOW_STATEFUL_RECONNECTS:
+      hubs_hub_options_set_allow_stateful_reconnects (self, g_value_get_boolean (value));
+      break;
+    case PROP_STATEFUL_RECONNECT_BUFFER_SIZE:
+      hubs_hub_options_set_stateful_reconnect_buffer_size (self, g_value_get_uint64 (value));
       break;
 
     default:
@@ -347,6 +364,46 @@ hubs_hub_options_class_init (HubsHubOptionsClass *klass)
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
+   * HubsHubOptions:allow-stateful-reconnects: (getter get_allow_stateful_reconnects) (setter set_allow_stateful_reconnects)
+   *
+   * Whether clients that ask for it (`withStatefulReconnect()` in the
+   * JavaScript client) may use stateful reconnect: when their WebSocket
+   * drops without a close, the connection waits 15 s for them to come back
+   * on a new one, and the messages lost in between, both ways, are sent
+   * again, none twice. Groups, items and running invocations stay;
+   * [vfunc@Hubs.Hub.on_disconnected] runs only if the client does not come
+   * back. Only WebSockets carry it.
+   *
+   * Default: %FALSE. ASP.NET Core calls it `AllowStatefulReconnects`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_ALLOW_STATEFUL_RECONNECTS] =
+    g_param_spec_boolean ("allow-stateful-reconnects", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE |
+                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:stateful-reconnect-buffer-size: (getter get_stateful_reconnect_buffer_size) (setter set_stateful_reconnect_buffer_size)
+   *
+   * With stateful reconnect, how many bytes of messages a connection keeps
+   * until the client acknowledges them. Above it, the connection's own
+   * invocations and streams wait for acknowledgements; messages sent to it
+   * from elsewhere are still kept, up to the 1 MiB a connection may have
+   * waiting before it is closed as a client that does not read.
+   *
+   * Default: 100000. ASP.NET Core calls it `StatefulReconnectBufferSize`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_STATEFUL_RECONNECT_BUFFER_SIZE] =
+    g_param_spec_uint64 ("stateful-reconnect-buffer-size", NULL, NULL,
+                         1, G_MAXSIZE, DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE,
+                         G_PARAM_READWRITE |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * HubsHubOptions:close-on-authentication-expiration: (getter get_close_on_authentication_expiration) (setter set_close_on_authentication_expiration)
    *
    * Whether a connection is closed once its user's authentication expires
@@ -378,6 +435,8 @@ hubs_hub_options_init (HubsHubOptions *self)
   self->detailed_errors = FALSE;
   self->require_authentication = FALSE;
   self->maximum_parallel_invocations = 1;
+  self->allow_stateful_reconnects = FALSE;
+  self->stateful_reconnect_buffer_size = DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE;
 }
 
 /**
@@ -729,6 +788,92 @@ hubs_hub_options_set_maximum_parallel_invocations (HubsHubOptions *self,
 
   self->maximum_parallel_invocations = maximum;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAXIMUM_PARALLEL_INVOCATIONS]);
+}
+
+/**
+ * hubs_hub_options_get_allow_stateful_reconnects: (get-property allow-stateful-reconnects)
+ * @self: hub options
+ *
+ * Gets whether clients may use stateful reconnect.
+ *
+ * Returns: %TRUE if they may
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_hub_options_get_allow_stateful_reconnects (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), FALSE);
+
+  return self->allow_stateful_reconnects;
+}
+
+/**
+ * hubs_hub_options_set_allow_stateful_reconnects: (set-property allow-stateful-reconnects)
+ * @self: hub options
+ * @allow: whether clients may use stateful reconnect
+ *
+ * Sets whether clients that ask for it may use stateful reconnect. See
+ * [property@Hubs.HubOptions:allow-stateful-reconnects].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_allow_stateful_reconnects (HubsHubOptions *self,
+                                                gboolean        allow)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  allow = !!allow;
+  if (self->allow_stateful_reconnects == (guint) allow)
+    return;
+
+  self->allow_stateful_reconnects = allow;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_STATEFUL_RECONNECTS]);
+}
+
+/**
+ * hubs_hub_options_get_stateful_reconnect_buffer_size: (get-property stateful-reconnect-buffer-size)
+ * @self: hub options
+ *
+ * Gets how many bytes of unacknowledged messages a connection keeps for
+ * stateful reconnect before its writers wait.
+ *
+ * Returns: the size in bytes
+ *
+ * Since: 0.1
+ */
+gsize
+hubs_hub_options_get_stateful_reconnect_buffer_size (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE);
+
+  return self->stateful_reconnect_buffer_size;
+}
+
+/**
+ * hubs_hub_options_set_stateful_reconnect_buffer_size: (set-property stateful-reconnect-buffer-size)
+ * @self: hub options
+ * @size: the size in bytes, at least 1
+ *
+ * Sets how many bytes of unacknowledged messages a connection keeps for
+ * stateful reconnect before its writers wait. See
+ * [property@Hubs.HubOptions:stateful-reconnect-buffer-size].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_stateful_reconnect_buffer_size (HubsHubOptions *self,
+                                                     gsize           size)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+  g_return_if_fail (size >= 1);
+
+  if (self->stateful_reconnect_buffer_size == size)
+    return;
+
+  self->stateful_reconnect_buffer_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATEFUL_RECONNECT_BUFFER_SIZE]);
 }
 
 /**

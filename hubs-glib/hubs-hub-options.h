@@ -70,5 +70,15 @@ guint              hubs_hub_options_get_maximum_parallel_invocations (HubsHubOpt
 HUBS_AVAILABLE_IN_ALL
 void               hubs_hub_options_set_maximum_parallel_invocations (HubsHubOptions *self,
                                                                   guint              maximum);
+HUBS_AVAILABLE_IN_ALL
+gboolean           hubs_hub_options_get_allow_stateful_reconnects (HubsHubOptions    *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_set_allow_stateful_reconnects (HubsHubOptions    *self,
+                                                                  gboolean           allow);
+HUBS_AVAILABLE_IN_ALL
+gsize              hubs_hub_options_get_stateful_reconnect_buffer_size (HubsHubOptions *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_set_stateful_reconnect_buffer_size (HubsHubOptions *self,
+                                                                  gsize              size);
 
 G_END_DECLS

@@ -21,6 +21,8 @@ typedef struct
   gsize maximum_receive_message_size;
   gboolean require_authentication;
   guint maximum_parallel_invocations;
+  gboolean allow_stateful_reconnects;
+  gsize stateful_reconnect_buffer_size;
   gboolean close_on_authentication_expiration;
 } HubsHubSettings;
 

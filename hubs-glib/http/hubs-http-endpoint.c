@@ -344,6 +344,20 @@ respond_json (SoupServerMessage *message,
                                     g_string_free (json, FALSE), length);
 }
 
+/* As HttpConnectionDispatcher: the query's UseStatefulReconnect, read as
+ * .NET's bool.TryParse reads it. */
+static gboolean
+wants_stateful_reconnect (SoupServerMessage *message)
+{
+  const char *value = query_value (message, "useStatefulReconnect", TRUE);
+  g_autofree char *stripped = NULL;
+
+  if (value == NULL)
+    return FALSE;
+  stripped = g_strstrip (g_strdup (value));
+  return g_ascii_strcasecmp (stripped, "true") == 0;
+}
+
 static void
 handle_negotiate (HubsHttpEndpoint  *self,
                   SoupServerMessage *message)
@@ -390,9 +404,14 @@ handle_negotiate (HubsHttpEndpoint  *self,
 
   connection = manager_create (self->manager, version > 0);
 
-  json = g_string_new (NULL);
-  g_string_printf (json, "{\"negotiateVersion\":%d,\"connectionId\":\"%s\",", (int) version,
-                   hubs_http_connection_get_connection_id (connection));
+  json = g_string_new ("{");
+  if (self->settings.allow_stateful_reconnects && wants_stateful_reconnect (message))
+    {
+      hubs_http_connection_set_stateful_reconnect (connection, TRUE);
+      g_string_append (json, "\"useStatefulReconnect\":true,");
+    }
+  g_string_append_printf (json, "\"negotiateVersion\":%d,\"connectionId\":\"%s\",", (int) version,
+                          hubs_http_connection_get_connection_id (connection));
   if (version > 0)
     g_string_append_printf (json, "\"connectionToken\":\"%s\",", hubs_http_connection_get_token (connection));
   append_transports (json, &self->settings);
@@ -440,6 +459,15 @@ websocket_upgraded (SoupServerMessage *message,
 
   stream = soup_server_message_steal_connection (message);
   transport = hubs_websocket_transport_new (stream, &options);
+
+  /* A stateful connection whose client comes back: its application goes
+   * on, on the new socket. */
+  if (hubs_http_connection_can_resume (upgrade->connection))
+    {
+      hubs_http_connection_attach (upgrade->connection, transport, upgrade->http_context);
+      return;
+    }
+
   manager_activate (upgrade->endpoint->manager, upgrade->connection);
   hubs_http_connection_attach (upgrade->connection, transport, upgrade->http_context);
   upgrade->endpoint->connected (upgrade->connection, upgrade->endpoint->connected_data);
@@ -488,7 +516,18 @@ handle_websocket (HubsHttpEndpoint  *self,
                                     "No Connection with that ID", strlen ("No Connection with that ID"));
           return;
         }
-      if (hubs_http_connection_is_attached (existing))
+      if (hubs_http_connection_get_transport (existing) != HUBS_TRANSPORT_NONE &&
+          hubs_http_connection_get_transport (existing) != HUBS_TRANSPORT_WEB_SOCKETS)
+        {
+          respond_text (message, SOUP_STATUS_BAD_REQUEST, "Cannot change transports mid-connection");
+          return;
+        }
+      if (hubs_http_connection_is_closed (existing))
+        {
+          respond_text (message, SOUP_STATUS_NOT_FOUND, NULL);
+          return;
+        }
+      if (hubs_http_connection_is_attached (existing) && !hubs_http_connection_can_resume (existing))
         {
           soup_server_message_set_status (message, SOUP_STATUS_CONFLICT, NULL);
           return;

@@ -57,6 +57,10 @@ struct _HubsTransportClass
    * delivered and the application takes more. */
   void  (*receive_post)     (HubsTransport     *self,
                              SoupServerMessage *message);
+  /* After the end: whether the peer went away without ending the
+   * connection (a WebSocket dropped without a close frame either way), so
+   * that it may come back on a new transport. NULL: never. */
+  gboolean (*ended_abruptly) (HubsTransport *self);
 
   /* Set by implementations in class_init. */
   gboolean inherent_keep_alive;         /* no Pings: Long Polling */
@@ -81,6 +85,7 @@ void               hubs_transport_set_transfer_format (HubsTransport     *self,
                                                        HubsTransferFormat format);
 gboolean           hubs_transport_is_closed           (HubsTransport     *self);
 gboolean           hubs_transport_has_inherent_keep_alive (HubsTransport *self);
+gboolean           hubs_transport_ended_abruptly      (HubsTransport     *self);
 gboolean           hubs_transport_supports_format     (HubsTransport     *self,
                                                        HubsTransferFormat format);
 void               hubs_transport_receive_post        (HubsTransport     *self,

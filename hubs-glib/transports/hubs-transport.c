@@ -349,6 +349,17 @@ hubs_transport_has_inherent_keep_alive (HubsTransport *self)
   return HUBS_TRANSPORT_GET_CLASS (self)->inherent_keep_alive;
 }
 
+gboolean
+hubs_transport_ended_abruptly (HubsTransport *self)
+{
+  HubsTransportClass *klass;
+
+  g_return_val_if_fail (HUBS_IS_TRANSPORT (self), FALSE);
+
+  klass = HUBS_TRANSPORT_GET_CLASS (self);
+  return klass->ended_abruptly != NULL && klass->ended_abruptly (self);
+}
+
 /* Server-Sent Events carry text only: the handshake refuses a binary
  * protocol on them, as ASP.NET Core does. */
 gboolean

@@ -1475,6 +1475,15 @@ hubs_websocket_transport_finalize (GObject *object)
   G_OBJECT_CLASS (hubs_websocket_transport_parent_class)->finalize (object);
 }
 
+static gboolean
+hubs_websocket_transport_ended_abruptly (HubsTransport *transport)
+{
+  HubsWebSocketTransport *self = HUBS_WEBSOCKET_TRANSPORT (transport);
+
+  return self->finished && !self->peer_close_received &&
+         !self->local_close_requested && !self->close_frame_queued;
+}
+
 static void
 hubs_websocket_transport_class_init (HubsWebSocketTransportClass *klass)
 {
@@ -1490,6 +1499,7 @@ hubs_websocket_transport_class_init (HubsWebSocketTransportClass *klass)
   transport_class->abort = hubs_websocket_transport_abort;
   transport_class->set_receiving = hubs_websocket_transport_set_receiving;
   transport_class->get_queued_bytes = hubs_websocket_transport_get_queued_bytes;
+  transport_class->ended_abruptly = hubs_websocket_transport_ended_abruptly;
 }
 
 static void

@@ -106,16 +106,23 @@ map_endpoints (InteropApp *app)
   g_autoptr(HubsHubOptions) echo_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
   g_autoptr(HubsHubOptions) feature_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
   g_autoptr(HubsHubOptions) filtered_options = hub_options (FALSE, HUBS_TRANSPORT_ALL);
+  /* An addition to the contract: TestHub and FeatureHub with stateful
+   * reconnect allowed, for tests/js/stateful-reconnect.test.mjs. */
+  g_autoptr(HubsHubOptions) stateful_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
 
   HubsHubContext *no_websockets = NULL;
+  HubsHubContext *stateful = NULL;
 
   hubs_hub_options_set_require_authentication (authorized_options, TRUE);
+  hubs_hub_options_set_allow_stateful_reconnects (stateful_options, TRUE);
 
   if (!map_hub (server, "/testhub", INTEROP_TYPE_TEST_HUB, test_options, &app->test_hub) ||
       !map_hub (server, "/testhub-nowebsockets", INTEROP_TYPE_TEST_HUB, no_websockets_options, &no_websockets) ||
       !map_hub (server, "/uncreatable", INTEROP_TYPE_UNCREATABLE_HUB, test_options, NULL) ||
       !map_hub (server, "/authorizedhub", INTEROP_TYPE_AUTHORIZED_HUB, authorized_options, NULL) ||
-      !map_hub (server, "/featurehub", INTEROP_TYPE_FEATURE_HUB, feature_options, &app->feature_hub))
+      !map_hub (server, "/featurehub", INTEROP_TYPE_FEATURE_HUB, feature_options, &app->feature_hub) ||
+      !map_hub (server, "/testhub-statefulreconnect", INTEROP_TYPE_TEST_HUB, stateful_options, &stateful) ||
+      !map_hub (server, "/featurehub-statefulreconnect", INTEROP_TYPE_FEATURE_HUB, stateful_options, NULL))
     return FALSE;
   interop_test_hub_add_context (app->test_hub);
   interop_test_hub_add_context (no_websockets);
@@ -124,6 +131,7 @@ map_endpoints (InteropApp *app)
   interop_filtered_hub_add_filters (server, filtered_options);
   if (!map_hub (server, "/filteredhub", INTEROP_TYPE_FILTERED_HUB, filtered_options, NULL))
     return FALSE;
+  interop_test_hub_add_context (stateful);
 
   hubs_server_map_connection_handler (server, "/echo", echo_options,
                                       interop_echo_connection, NULL, NULL);
