@@ -93,7 +93,7 @@ hubs_hub_filter_real_on_disconnected (HubsHubFilter          *self,
                                       HubsHubLifetimeContext *context,
                                       const GError           *error)
 {
-  hubs_hub_lifetime_context_next_disconnected (context, error);
+  hubs_hub_lifetime_context_next_disconnected (context);
 }
 
 static void
@@ -818,6 +818,7 @@ struct _HubsHubLifetimeContext
 
   GPtrArray *filters;
   HubsHub *hub;
+  GError *error;                /* why the connection ended */
   guint next;                   /* the filter the event is passed to */
 };
 
@@ -830,6 +831,7 @@ hubs_hub_lifetime_context_finalize (GObject *object)
 
   g_ptr_array_unref (self->filters);
   g_object_unref (self->hub);
+  g_clear_error (&self->error);
 
   G_OBJECT_CLASS (hubs_hub_lifetime_context_parent_class)->finalize (object);
 }
@@ -914,20 +916,36 @@ hubs_hub_lifetime_context_next_connected (HubsHubLifetimeContext  *self,
 }
 
 /**
+ * hubs_hub_lifetime_context_get_error:
+ * @self: a lifetime context
+ *
+ * Gets why the connection ended, for a disconnect event.
+ *
+ * Returns: (nullable) (transfer none): the error, or %NULL after a clean
+ *   stop and for a connect event
+ *
+ * Since: 0.1
+ */
+const GError *
+hubs_hub_lifetime_context_get_error (HubsHubLifetimeContext *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_LIFETIME_CONTEXT (self), NULL);
+  return self->error;
+}
+
+/**
  * hubs_hub_lifetime_context_next_disconnected:
  * @self: a lifetime context
- * @error: (nullable): why the connection ended, as the filter got it or
- *   another
  *
- * Passes the disconnect event on: to the next filter's
+ * Passes the disconnect event on, with its error
+ * ([method@Hubs.HubLifetimeContext.get_error]): to the next filter's
  * [vfunc@Hubs.HubFilter.on_disconnected], or to the hub's
  * [vfunc@Hubs.Hub.on_disconnected] after the last filter.
  *
  * Since: 0.1
  */
 void
-hubs_hub_lifetime_context_next_disconnected (HubsHubLifetimeContext *self,
-                                             const GError           *error)
+hubs_hub_lifetime_context_next_disconnected (HubsHubLifetimeContext *self)
 {
   guint position;
 
@@ -936,12 +954,12 @@ hubs_hub_lifetime_context_next_disconnected (HubsHubLifetimeContext *self,
   position = self->next;
   if (position >= self->filters->len)
     {
-      HUBS_HUB_GET_CLASS (self->hub)->on_disconnected (self->hub, error);
+      HUBS_HUB_GET_CLASS (self->hub)->on_disconnected (self->hub, self->error);
       return;
     }
 
   self->next = position + 1;
-  hubs_hub_filter_on_disconnected (self->filters->pdata[position], self, error);
+  hubs_hub_filter_on_disconnected (self->filters->pdata[position], self, self->error);
   self->next = position;
 }
 
@@ -967,13 +985,15 @@ hubs_hub_filters_collect (HubsConnectionContext *connection)
 }
 
 static HubsHubLifetimeContext *
-lifetime_context_new (GPtrArray *filters,
-                      HubsHub   *hub)
+lifetime_context_new (GPtrArray    *filters,
+                      HubsHub      *hub,
+                      const GError *error)
 {
   HubsHubLifetimeContext *self = g_object_new (HUBS_TYPE_HUB_LIFETIME_CONTEXT, NULL);
 
   self->filters = g_ptr_array_ref (filters);
   self->hub = g_object_ref (hub);
+  self->error = error ? g_error_copy (error) : NULL;
 
   return self;
 }
@@ -989,7 +1009,7 @@ hubs_hub_filters_run_on_connected (HubsConnectionContext  *connection,
   if (filters == NULL)
     return HUBS_HUB_GET_CLASS (hub)->on_connected (hub, error);
 
-  context = lifetime_context_new (filters, hub);
+  context = lifetime_context_new (filters, hub, NULL);
   return hubs_hub_lifetime_context_next_connected (context, error);
 }
 
@@ -1007,6 +1027,6 @@ hubs_hub_filters_run_on_disconnected (HubsConnectionContext *connection,
       return;
     }
 
-  context = lifetime_context_new (filters, hub);
-  hubs_hub_lifetime_context_next_disconnected (context, error);
+  context = lifetime_context_new (filters, hub, error);
+  hubs_hub_lifetime_context_next_disconnected (context);
 }

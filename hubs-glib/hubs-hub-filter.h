@@ -128,7 +128,8 @@ HUBS_AVAILABLE_IN_ALL
 gboolean           hubs_hub_lifetime_context_next_connected  (HubsHubLifetimeContext  *self,
                                                               GError                 **error);
 HUBS_AVAILABLE_IN_ALL
-void               hubs_hub_lifetime_context_next_disconnected (HubsHubLifetimeContext *self,
-                                                              const GError            *error);
+const GError      *hubs_hub_lifetime_context_get_error       (HubsHubLifetimeContext  *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_lifetime_context_next_disconnected (HubsHubLifetimeContext *self);
 
 G_END_DECLS

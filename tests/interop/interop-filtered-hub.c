@@ -152,7 +152,7 @@ log_filter_on_disconnected (HubsHubFilter          *filter,
                                         hubs_caller_context_get_connection_id (caller)));
     }
 
-  hubs_hub_lifetime_context_next_disconnected (context, error);
+  hubs_hub_lifetime_context_next_disconnected (context);
 }
 
 static void
