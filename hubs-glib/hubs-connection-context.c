@@ -13,6 +13,7 @@
 #include "hubs-hub-private.h"
 #include "hubs-http-connection-private.h"
 #include "hubs-http-context.h"
+#include "hubs-log-private.h"
 #include "hubs-message-buffer-private.h"
 #include "hubs-stream-private.h"
 #include "hubs-user.h"
@@ -318,7 +319,7 @@ hubs_connection_context_send (HubsConnectionContext *self,
       g_autoptr(GError) error = g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
                                              "The client did not read its messages: more than %u bytes were waiting.",
                                              MAX_OUTGOING_BYTES);
-      g_debug ("Closing connection %s: %s", hubs_connection_context_get_connection_id (self), error->message);
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_INFO, "SlowClientAborted", self, NULL, "Aborting the connection: %s", error->message);
       set_close_error (self, error);
       /* No Close message: it would only wait behind the rest. */
       self->state = STATE_CLOSING;
@@ -590,6 +591,9 @@ heartbeat (gpointer user_data)
       g_autoptr(GError) error = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
                                                      "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.");
       self->heartbeat_id = 0;
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "ClientTimeout", self, NULL,
+                           "Client timeout (%ums) elapsed without receiving a message from the client. "
+                           "Closing connection.", s->client_timeout_interval_ms);
       close_with_error (self, error);
       return G_SOURCE_REMOVE;
     }
@@ -672,6 +676,7 @@ fail_handshake (HubsConnectionContext *self,
 {
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
+  HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "HandshakeFailed", self, NULL, "Failed connection handshake: %s", text);
   hubs_handshake_write_response (text, out);
   write_buffer (self, 0, g_steal_pointer (&out));
 
@@ -793,6 +798,8 @@ process_handshake (HubsConnectionContext *self)
       hubs_http_connection_enable_reconnect (self->http, on_resumed, self);
     }
 
+  HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "HandshakeComplete", self, NULL,
+                       "Completed connection handshake. Using HubProtocol '%s'.", protocol->name);
   self->state = STATE_CONNECTED;
   hubs_lifetime_manager_on_connected (hubs_hub_context_get_lifetime_manager (self->hub_context), self);
   start_heartbeat (self);
@@ -888,8 +895,8 @@ handle_stream_item (HubsConnectionContext *self,
     reader = g_hash_table_lookup (self->upload_streams, message->invocation_id);
   if (reader == NULL)
     {
-      g_debug ("Connection %s: StreamItem for unknown stream ‘%s’ ignored",
-               hubs_connection_context_get_connection_id (self), message->invocation_id);
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "UnexpectedStreamItem", self, NULL,
+                           "StreamItem for unknown stream '%s' ignored.", message->invocation_id);
       return;
     }
 
@@ -987,8 +994,8 @@ handle_completion (HubsConnectionContext *self,
       return;
     }
 
-  g_debug ("Connection %s: Completion for unknown invocation ‘%s’ ignored",
-           hubs_connection_context_get_connection_id (self), message->invocation_id);
+  HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "UnexpectedCompletion", self, NULL,
+                       "CompletionMessage for invocation ID '%s' received unexpectedly.", message->invocation_id);
 }
 
 static void
@@ -1123,6 +1130,8 @@ parse_input (HubsConnectionContext *self)
                                                &consumed, &error);
       if (error != NULL)
         {
+          HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "ErrorProcessingRequest", self, NULL,
+                               "Error when processing requests: %s", error->message);
           close_with_error (self, error);
           break;
         }
@@ -1178,6 +1187,9 @@ finish (HubsConnectionContext *self)
   if (self->finished)
     return;
   self->finished = TRUE;
+  if (self->protocol != NULL)
+    HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "ConnectionClosed", self, NULL, "Connection closed: %s.",
+                         self->close_error ? self->close_error->message : "normal closure");
 
   g_clear_handle_id (&self->heartbeat_id, g_source_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);

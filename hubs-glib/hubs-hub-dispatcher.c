@@ -11,6 +11,7 @@
 #include "hubs-hub-filter-private.h"
 #include "hubs-hub-private.h"
 #include "hubs-invocation-private.h"
+#include "hubs-log-private.h"
 #include "hubs-stream-private.h"
 
 const char *
@@ -137,6 +138,9 @@ invocation_completed (HubsInvocation *invocation,
 {
   Dispatch *dispatch = user_data;
 
+  if (error != NULL)
+    HUBS_LOG_CONNECTION (G_LOG_LEVEL_INFO, "FailedInvokingHubMethod", dispatch->connection, dispatch->target,
+                         "Failed to invoke hub method '%s': %s", dispatch->target, error->message);
   if (error != NULL)
     fail (dispatch, "An unexpected error occurred invoking '%s' on the server.", error);
   else
@@ -365,6 +369,9 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
     {
       g_autoptr(GError) missing = g_error_new_literal (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED,
                                                        "Method does not exist.");
+
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "UnknownHubMethod", connection, message->target,
+                           "Unknown hub method '%s'.", message->target);
       fail (dispatch, "Failed to invoke '%s' due to an error on the server.", missing);
       dispatch_finish (dispatch);
       return;
@@ -375,6 +382,8 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
   args = g_new0 (GValue, method->n_args);
   if (!protocol->bind_arguments (message, method->n_args, method->args, args, &error))
     {
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "InvalidHubParameters", connection, dispatch->target,
+                           "Parameters to hub method '%s' are incorrect: %s", dispatch->target, error->message);
       fail (dispatch, "Failed to invoke '%s' due to an error on the server.", error);
       dispatch_finish (dispatch);
       return;
@@ -401,6 +410,8 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
 
   if (message->type == HUBS_MESSAGE_STREAM_INVOCATION && !method->streaming)
     {
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "NonStreamingMethodCalledWithStream", connection, dispatch->target,
+                           "A non-streaming method was invoked with a streaming invocation.");
       values_free (values, method->n_params + 2);
       fail (dispatch, "The client attempted to invoke the non-streaming '%s' method with a streaming invocation.", NULL);
       dispatch_finish (dispatch);
@@ -408,6 +419,8 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
     }
   if (message->type == HUBS_MESSAGE_INVOCATION && method->streaming)
     {
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "StreamingMethodCalledWithInvoke", connection, dispatch->target,
+                           "A streaming method was invoked with a non-streaming invocation.");
       values_free (values, method->n_params + 2);
       fail (dispatch, "The client attempted to invoke the streaming '%s' method with a non-streaming invocation.", NULL);
       dispatch_finish (dispatch);
@@ -449,8 +462,9 @@ hubs_hub_dispatcher_invoke (HubsConnectionContext *connection,
             continue;
           reader = hubs_stream_reader_new (connection, message->stream_ids[k++], &method->upload_items[p]);
           if (!hubs_connection_context_add_upload_stream (connection, reader))
-            g_debug ("Stream id ‘%s’ is in use already: its items go to the first stream",
-                     hubs_stream_reader_get_stream_id (reader));
+            HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "StreamIdInUse", connection, dispatch->target,
+                                 "Stream id '%s' is in use already: its items go to the first stream.",
+                                 hubs_stream_reader_get_stream_id (reader));
           g_ptr_array_add (dispatch->readers, reader);
           g_value_init (&values[p + 2], HUBS_TYPE_STREAM_READER);
           g_value_set_object (&values[p + 2], reader);

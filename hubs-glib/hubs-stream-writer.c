@@ -9,6 +9,7 @@
 #include "hubs-hub-dispatcher-private.h"
 #include "hubs-error.h"
 #include "hubs-hub.h"
+#include "hubs-log-private.h"
 
 /**
  * HubsStreamWriter:
@@ -445,6 +446,8 @@ hubs_stream_writer_complete_with_error (HubsStreamWriter *self,
       else
         prefix = g_strdup_printf ("An unexpected error occurred invoking '%s' on the server.", self->target);
       text = hubs_build_error_message (prefix, error, detailed);
+      HUBS_LOG_CONNECTION (G_LOG_LEVEL_INFO, "FailedInvokingHubMethod", self->connection, self->target,
+                           "Failed to invoke hub method '%s': %s", self->target, error->message);
       end (self, text);
     }
   complete (self);
