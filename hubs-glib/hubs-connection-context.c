@@ -14,6 +14,7 @@
 #include "hubs-http-connection-private.h"
 #include "hubs-http-context.h"
 #include "hubs-log-private.h"
+#include "hubs-metrics-private.h"
 #include "hubs-message-buffer-private.h"
 #include "hubs-stream-private.h"
 #include "hubs-user.h"
@@ -228,6 +229,8 @@ hubs_connection_context_write_message (HubsConnectionContext *self,
 
   out = g_byte_array_new ();
   self->protocol->write_message (message, out);
+  hubs_metrics_count_message_sent (hubs_http_connection_get_transport_object (self->http),
+                                   message->type == HUBS_MESSAGE_COMPLETION && message->error != NULL);
   write_buffer (self, message->type, g_steal_pointer (&out));
 }
 
@@ -330,6 +333,7 @@ hubs_connection_context_send (HubsConnectionContext *self,
 
   write_bytes (self, hubs_serialized_message_get_message (message)->type,
                hubs_serialized_message_get_bytes (message, self->protocol));
+  hubs_metrics_count_message_sent (hubs_http_connection_get_transport_object (self->http), FALSE);
   return TRUE;
 }
 
@@ -1002,10 +1006,13 @@ static void
 handle_message (HubsConnectionContext *self,
                 HubsHubMessage        *message)
 {
+  hubs_metrics_count_transport (hubs_http_connection_get_transport_object (self->http), HUBS_METRICS_MESSAGES_RECEIVED);
+
   switch (message->type)
     {
     case HUBS_MESSAGE_INVOCATION:
     case HUBS_MESSAGE_STREAM_INVOCATION:
+      hubs_metrics_count_transport (hubs_http_connection_get_transport_object (self->http), HUBS_METRICS_INVOCATIONS);
       if (hubs_hub_dispatcher_runs_in_background (self, message))
         {
           /* Streams and methods with upload streams run beside the others,

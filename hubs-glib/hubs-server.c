@@ -18,6 +18,7 @@
 #include "hubs-hub-private.h"
 #include "hubs-http-context-private.h"
 #include "hubs-http-endpoint-private.h"
+#include "hubs-metrics-private.h"
 #include "hubs-user.h"
 
 /**
@@ -68,6 +69,8 @@ struct _HubsServer
   guint shutdown_timeout_id;
   gboolean shut_down;           /* refuses new requests */
   HubsWriteScheduler *write_scheduler;
+  HubsMetrics *metrics;
+  char *metrics_path;           /* hubs_server_map_metrics()'s */
 };
 
 enum
@@ -108,6 +111,7 @@ hubs_server_dispose (GObject *object)
 {
   HubsServer *self = HUBS_SERVER (object);
 
+  hubs_metrics_set_shutting_down (self->metrics);
   stop_serving (self);
 
   /* Connections end with the server: nothing would be left to serve them. */
@@ -128,6 +132,7 @@ hubs_server_dispose (GObject *object)
   g_clear_object (&self->soup_server);
   g_clear_pointer (&self->write_scheduler, hubs_write_scheduler_unref);
   g_clear_object (&self->tls_certificate);
+  g_clear_object (&self->metrics);
 
   if (self->authenticate_destroy != NULL)
     self->authenticate_destroy (self->authenticate_data);
@@ -149,6 +154,7 @@ hubs_server_finalize (GObject *object)
   HubsServer *self = HUBS_SERVER (object);
 
   g_hash_table_unref (self->handled_paths);
+  g_free (self->metrics_path);
 
   G_OBJECT_CLASS (hubs_server_parent_class)->finalize (object);
 }
@@ -276,6 +282,7 @@ hubs_server_init (HubsServer *self)
   self->endpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) hubs_http_endpoint_free);
   self->hub_contexts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->handled_paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->metrics = hubs_metrics_new ();
 }
 
 /**
@@ -990,6 +997,7 @@ hubs_server_shutdown_async (HubsServer          *self,
     }
   self->shutdown_task = g_steal_pointer (&task);
 
+  hubs_metrics_set_shutting_down (self->metrics);
   stop_serving (self);
   hubs_connection_manager_drop_unclaimed (self->manager);
 
@@ -1044,4 +1052,84 @@ hubs_server_shutdown_finish (HubsServer    *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * hubs_server_get_metrics:
+ * @self: a server
+ *
+ * Gets the server's counters: connections, messages, bytes and
+ * invocations, of every path it serves.
+ *
+ * Returns: (transfer none): the metrics, which live as long as the server
+ *
+ * Since: 0.1
+ */
+HubsMetrics *
+hubs_server_get_metrics (HubsServer *self)
+{
+  g_return_val_if_fail (HUBS_IS_SERVER (self), NULL);
+  return self->metrics;
+}
+
+static void
+metrics_handler (SoupServer        *soup_server,
+                 SoupServerMessage *message,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  HubsServer *self = user_data;
+  const char *method = soup_server_message_get_method (message);
+  char *text;
+
+  /* libsoup hands us everything below the path too */
+  if (!g_str_equal (path, self->metrics_path))
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow", "GET, HEAD");
+      return;
+    }
+
+  text = hubs_metrics_to_prometheus (self->metrics);
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, "text/plain; version=0.0.4; charset=utf-8",
+                                    SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+/**
+ * hubs_server_map_metrics:
+ * @self: a server
+ * @path: the path, such as `/metrics`
+ *
+ * Serves the server's [class@Hubs.Metrics] on @path in the Prometheus text
+ * format ([method@Hubs.Metrics.to_prometheus]), for a Prometheus server to
+ * scrape with `GET`. Like the hubs, it stops being served once the server
+ * shuts down.
+ *
+ * The metrics say how busy the server is and nothing of who uses it, but
+ * they are served to anyone who can reach the server: map them on a server
+ * that only your monitoring reaches, or keep them off and read
+ * [method@Hubs.Server.get_metrics] yourself.
+ *
+ * Since: 0.1
+ */
+void
+hubs_server_map_metrics (HubsServer *self,
+                         const char *path)
+{
+  g_return_if_fail (HUBS_IS_SERVER (self));
+  g_return_if_fail (self->metrics_path == NULL);
+
+  if (!check_path (self, path))
+    return;
+
+  self->metrics_path = g_strdup (path);
+  soup_server_add_handler (self->soup_server, path, metrics_handler, self, NULL);
+  g_hash_table_add (self->handled_paths, g_strdup (path));
 }

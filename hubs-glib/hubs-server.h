@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include "hubs-types.h"
+#include "hubs-metrics.h"
 #include "hubs-hub-filter.h"
 
 G_BEGIN_DECLS
@@ -115,6 +116,11 @@ void            hubs_server_set_user_id_provider         (HubsServer            
                                                           HubsUserIdProviderFunc     func,
                                                           gpointer                   user_data,
                                                           GDestroyNotify             destroy);
+HUBS_AVAILABLE_IN_ALL
+HubsMetrics    *hubs_server_get_metrics                  (HubsServer                *self);
+HUBS_AVAILABLE_IN_ALL
+void            hubs_server_map_metrics                  (HubsServer                *self,
+                                                          const char                *path);
 HUBS_AVAILABLE_IN_ALL
 guint           hubs_server_get_n_connections            (HubsServer                *self);
 HUBS_AVAILABLE_IN_ALL

@@ -28,5 +28,6 @@
 #include "hubs-group-manager.h"
 #include "hubs-hub-context.h"
 #include "hubs-server.h"
+#include "hubs-metrics.h"
 
 #undef __HUBS_INSIDE__

@@ -10,6 +10,7 @@
 
 #include "hubs-error.h"
 #include "hubs-http-context-private.h"
+#include "hubs-metrics-private.h"
 #include "hubs-user.h"
 
 /* A negotiated connection that no transport claims within this is dropped,
@@ -459,6 +460,7 @@ websocket_upgraded (SoupServerMessage *message,
 
   stream = soup_server_message_steal_connection (message);
   transport = hubs_websocket_transport_new (stream, &options);
+  hubs_metrics_attach_transport (hubs_server_get_metrics (upgrade->endpoint->server), transport);
 
   /* A stateful connection whose client comes back: its application goes
    * on, on the new socket. */
@@ -634,6 +636,7 @@ start_connection (HubsHttpEndpoint   *self,
   g_autoptr(HubsHttpConnection) keep = g_object_ref (connection);
 
   manager_activate (self->manager, connection);
+  hubs_metrics_attach_transport (hubs_server_get_metrics (self->server), transport);
   hubs_http_connection_attach (connection, transport, request);
   self->connected (connection, self->connected_data);
 }

@@ -13,6 +13,7 @@
  */
 
 #include "hubs-transport-private.h"
+#include "hubs-metrics-private.h"
 
 #define POLL_TIMEOUT_SECONDS 90
 #define INACTIVE_TIMEOUT_SECONDS 15
@@ -68,6 +69,7 @@ inactive_timed_out (gpointer user_data)
   HubsLongPollingTransport *self = user_data;
 
   self->inactive_id = 0;
+  hubs_metrics_transport_timed_out (HUBS_TRANSPORT (self));
   finish (self);
   return G_SOURCE_REMOVE;
 }

@@ -10,6 +10,7 @@
 
 #include "hubs-transport-private.h"
 #include "hubs-enums.h"
+#include "hubs-metrics-private.h"
 
 #include <string.h>
 
@@ -20,6 +21,7 @@ typedef struct
   HubsTransportType transport_type;
   HubsTransferFormat transfer_format;
   gboolean closed;
+  HubsMetricsTracker metrics;
 } HubsTransportPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (HubsTransport, hubs_transport, G_TYPE_OBJECT)
@@ -149,6 +151,7 @@ hubs_transport_start (HubsTransport *self)
   if (priv->closed)
     return;
 
+  hubs_metrics_tracker_start (&priv->metrics);
   HUBS_TRANSPORT_GET_CLASS (self)->start (self);
 }
 
@@ -168,6 +171,7 @@ hubs_transport_send (HubsTransport *self,
   if (priv->closed)
     return;
 
+  hubs_metrics_tracker_add (&priv->metrics, HUBS_METRICS_BYTES_SENT, g_bytes_get_size (data));
   HUBS_TRANSPORT_GET_CLASS (self)->send (self, data);
 }
 
@@ -299,6 +303,7 @@ hubs_transport_emit_received (HubsTransport *self,
   if (priv->closed || length == 0 || priv->callbacks.received == NULL)
     return;
 
+  hubs_metrics_tracker_add (&priv->metrics, HUBS_METRICS_BYTES_RECEIVED, length);
   priv->callbacks.received (priv->user_data, data, length);
 }
 
@@ -317,6 +322,7 @@ hubs_transport_emit_closed (HubsTransport *self,
   /* Set before the call: a callback that sends or closes again must find
    * the transport ended. */
   priv->closed = TRUE;
+  hubs_metrics_tracker_stop (&priv->metrics);
 
   if (priv->callbacks.closed != NULL)
     {
@@ -339,6 +345,12 @@ hubs_transport_emit_drained (HubsTransport *self)
     return;
 
   priv->callbacks.drained (priv->user_data);
+}
+
+HubsMetricsTracker *
+hubs_transport_get_metrics_tracker (HubsTransport *self)
+{
+  return &((HubsTransportPrivate *) hubs_transport_get_instance_private (self))->metrics;
 }
 
 gboolean
