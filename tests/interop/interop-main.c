@@ -2,11 +2,14 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   hubs-interop-server --port N
+ *   hubs-interop-server --port N [--metrics]
  *
  * listens on 127.0.0.1:N (0: a free port), prints one line
  * "Now listening on: http://127.0.0.1:PORT" and serves until SIGINT or
  * SIGTERM, then closes every connection gracefully and exits 0.
+ *
+ * An addition to the contract: --metrics serves the server's metrics in the
+ * Prometheus text format on GET /metrics (tests/js/metrics.test.mjs).
  */
 
 #include "interop-server.h"
@@ -147,6 +150,7 @@ main (int    argc,
       char **argv)
 {
   int port = 0;
+  gboolean metrics = FALSE;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
@@ -154,6 +158,7 @@ main (int    argc,
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on this port of 127.0.0.1 (0: any free port)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Serve HTTPS/WSS with this PEM certificate", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "… and this PEM private key", "FILE" },
+    { "metrics", 0, 0, G_OPTION_ARG_NONE, &metrics, "Serve the metrics on /metrics (Prometheus text)", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) option_context = NULL;
@@ -198,6 +203,8 @@ main (int    argc,
 
   if (!map_endpoints (&self.app))
     return 1;
+  if (metrics)
+    hubs_server_map_metrics (self.app.server, "/metrics");
 
   if (!hubs_server_listen_local (self.app.server, port, &error))
     {
