@@ -396,6 +396,58 @@ filtered_hub_counter (HubsHub          *hub,
   return HUBS_INVOCATION_HANDLED;
 }
 
+/* Words(text): the words of text, one item each */
+static gboolean
+filtered_hub_words (HubsHub          *hub,
+                    HubsStreamWriter *writer,
+                    const char       *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_auto(GValue) item = G_VALUE_INIT;
+
+      g_value_init (&item, G_TYPE_STRING);
+      g_value_set_string (&item, words[i]);
+      hubs_stream_writer_write (writer, &item);
+    }
+  hubs_stream_writer_complete (writer);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+/* AskCaller(text): the caller's Repeat(text), a client result; the filters
+ * see it when it comes. */
+static void
+ask_caller_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(HubsInvocation) invocation = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  if (hubs_client_proxy_invoke_finish (HUBS_CLIENT_PROXY (source), result, &value, &error))
+    hubs_invocation_return_value (invocation, &value);
+  else
+    hubs_invocation_return_gerror (invocation, error);
+}
+
+static gboolean
+filtered_hub_ask_caller (HubsHub        *hub,
+                         HubsInvocation *invocation,
+                         const char     *text)
+{
+  g_autoptr(HubsClientProxy) caller = hubs_hub_clients_caller (hubs_hub_get_clients (hub));
+  g_auto(GValue) arg = G_VALUE_INIT;
+
+  g_value_init (&arg, G_TYPE_STRING);
+  g_value_set_string (&arg, text);
+  hubs_client_proxy_invoke_async (caller, "Repeat", 1, &arg, G_TYPE_STRING, NULL,
+                                  ask_caller_done, g_object_ref (invocation));
+  return HUBS_INVOCATION_HANDLED;
+}
+
 /* Allowed when the connection's request had ?allow=yes. */
 static gboolean
 query_allows (HubsCallerContext *context,
@@ -441,6 +493,10 @@ interop_filtered_hub_class_init (InteropFilteredHubClass *klass)
                              G_TYPE_STRV, 0);
   hubs_hub_class_add_streaming_method (hub_class, "counter", G_CALLBACK (filtered_hub_counter),
                                        G_TYPE_INT, 1, G_TYPE_INT);
+  hubs_hub_class_add_streaming_method (hub_class, "words", G_CALLBACK (filtered_hub_words),
+                                       G_TYPE_STRING, 1, G_TYPE_STRING);
+  hubs_hub_class_add_method (hub_class, "ask-caller", G_CALLBACK (filtered_hub_ask_caller),
+                             G_TYPE_STRING, 1, G_TYPE_STRING);
 
   /* [Authorize] on methods, each kind of requirement once */
   hubs_hub_class_add_method (hub_class, "whoami", G_CALLBACK (filtered_hub_whoami),

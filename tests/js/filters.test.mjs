@@ -105,6 +105,28 @@ for (const { transport, protocol } of matrix()) {
       assert.deepEqual(await logOf(connection), around("Counter"));
     });
 
+    it("a filter that refuses a streaming method ends the stream with the invocation error", T, async (t) => {
+      const connection = await connect(t);
+      assert.deepEqual(await collect(connection.stream("Words", "a darn day")),
+        { items: ["a", "***", "day"], error: undefined }, "the argument changed before the stream started");
+      await logOf(connection);
+      const { items, error } = await collect(connection.stream("Words", "a forbidden day"));
+      assert.deepEqual(items, []);
+      assert.equal(error?.message,
+        "An unexpected error occurred invoking 'Words' on the server. HubException: The message contains a banned phrase.");
+      assert.deepEqual(await logOf(connection), around("Words", "error"));
+      assert.equal(await connection.invoke("Echo", "fine"), "fine");
+    });
+
+    it("a method that waits for a client result is filtered around the wait", T, async (t) => {
+      const connection = await connect(t);
+      connection.on("Repeat", (text) => `${text} and darn again`);
+      await logOf(connection);
+      assert.equal(await connection.invoke("AskCaller", "darn"), "*** and *** again",
+        "the argument was masked on the way in, the client's result on the way out");
+      assert.deepEqual(await logOf(connection), around("AskCaller"));
+    });
+
     it("a filter refuses a connection from on_connected without the hub's", T, async (t) => {
       const expected = "Server returned an error on close: Connection closed with an error. HubException: A filter refused the connection.";
       const race = "No Connection with that ID: Status code '404'";
