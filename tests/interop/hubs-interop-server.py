@@ -601,12 +601,12 @@ class App:
         self.feature_hub = self.map_hub("/featurehub", FeatureHub, self.options(False))
         test_hub_contexts.extend([self.test_hub, no_websockets])
 
-        # An addition to the contract: TestHub with stateful reconnect
-        # allowed, for tests/js/stateful-reconnect.test.mjs.
+        # An addition to the contract: TestHub and FeatureHub with stateful
+        # reconnect allowed, for tests/js/stateful-reconnect.test.mjs.
         stateful = self.options(True)
-        if hasattr(stateful, "set_allow_stateful_reconnects"):
-            stateful.set_allow_stateful_reconnects(True)
-            test_hub_contexts.append(self.map_hub("/testhub-statefulreconnect", TestHub, stateful))
+        stateful.set_allow_stateful_reconnects(True)
+        test_hub_contexts.append(self.map_hub("/testhub-statefulreconnect", TestHub, stateful))
+        self.map_hub("/featurehub-statefulreconnect", FeatureHub, stateful)
 
         self.server.map_connection_handler("/echo", self.options(False), self.echo_connection)
         self.server.set_authentication_handler(self.authenticate)
