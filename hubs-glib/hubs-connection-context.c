@@ -1149,7 +1149,6 @@ parse_input (HubsConnectionContext *self)
       if (message != NULL && self->buffer != NULL && !accept_sequenced (self, message))
         continue;
       if (message != NULL)
-      if (message != NULL)
         handle_message (self, message);
     }
 
