@@ -454,10 +454,19 @@ def _report_exception(invocation, error):
 
 
 def _complete(invocation, result, return_gtype):
-    if result is None:
+    if result is None and return_gtype is not None and _nullable(return_gtype):
+        # A null of the declared type rather than no value: a hub filter
+        # around the method sees a result of that type.
+        invocation.return_value(GObject.Value(return_gtype, None))
+    elif result is None:
         invocation.return_void()
     else:
         invocation.return_value(_to_gvalue(result, return_gtype))
+
+
+def _nullable(gtype):
+    return (gtype in (GObject.TYPE_STRING, GObject.TYPE_VARIANT, GObject.TYPE_STRV)
+            or gtype.is_a(GObject.TYPE_BOXED) or gtype.is_a(GObject.TYPE_OBJECT))
 
 
 def _is_cancellation(error, cancellable):

@@ -438,6 +438,236 @@ class FeatureHub(Hubs.Hub):
         self.get_context().abort()
 
 
+# /filteredhub: hub filters and method authorization, hubs-glib's own beyond
+# the contract, as interop-filtered-hub.c serves them (its comment says what
+# the tokens, filters and logs are).
+
+LOG_ITEM = "interop-filter-log"
+
+# "NAME:disconnected:ID" of ended connections, for GetDisconnections()
+disconnections = []
+
+
+def log_append(context, entry):
+    context.set_item(LOG_ITEM, context.get_item(LOG_ITEM, []) + [entry])
+
+
+def next_result(context, result):
+    """The result of the rest of the chain. (PyGObject cannot convert the
+    unset value of a method without a result: that is None.)"""
+    try:
+        return context.invoke_next_finish(result)[1]
+    except TypeError:
+        return None
+
+
+def as_gvalue(value):
+    """A filter's result as a GValue of the type the method gave it: the
+    binding hands the value over as plain Python."""
+    if value is None or isinstance(value, GObject.Value):
+        return value
+    if isinstance(value, list):
+        return GObject.Value(GObject.TYPE_STRV, value)
+    if isinstance(value, bool):
+        return GObject.Value(GObject.TYPE_BOOLEAN, value)
+    if isinstance(value, int):
+        return GObject.Value(GObject.TYPE_INT64, value)
+    if isinstance(value, str):
+        return GObject.Value(GObject.TYPE_STRING, value)
+    return value
+
+
+class LogFilter(GObject.Object, Hubs.HubFilter):
+    """Writes NAME:before:Method, NAME:after:Method:ok|error and
+    NAME:connected to the connection's log; the server's one only looks at
+    /filteredhub and passes every other hub's calls on quietly."""
+
+    def __init__(self, name, filtered_hub_only):
+        super().__init__()
+        self.name = name
+        self.filtered_hub_only = filtered_hub_only
+
+    def applies(self, hub):
+        return not self.filtered_hub_only or isinstance(hub, FilteredHub)
+
+    def do_invoke_method(self, context):
+        if not self.applies(context.get_hub()):
+            context.invoke_next()
+            return
+        method = context.get_method_name()
+        log_append(context.get_context(), f"{self.name}:before:{method}")
+
+        def done(context, result):
+            try:
+                value = next_result(context, result)
+            except GLib.Error as error:
+                log_append(context.get_context(), f"{self.name}:after:{method}:error")
+                context.return_gerror(error)
+                return
+            log_append(context.get_context(), f"{self.name}:after:{method}:ok")
+            context.return_value(as_gvalue(value))
+
+        context.invoke_next_async(done)
+
+    def do_on_connected(self, context):
+        if self.applies(context.get_hub()):
+            log_append(context.get_context(), f"{self.name}:connected")
+        return context.next_connected()
+
+    def do_on_disconnected(self, context, error):
+        if self.applies(context.get_hub()):
+            disconnections.append(f"{self.name}:disconnected:{context.get_context().get_connection_id()}")
+        context.next_disconnected()
+
+
+class BannedPhraseFilter(GObject.Object, Hubs.HubFilter):
+    """The banned-phrase filter of the seed documentation: "darn" becomes
+    "***" in string arguments and results; an argument with "forbidden" is
+    refused without calling the method; a user named "refused" may not
+    connect."""
+
+    def do_invoke_method(self, context):
+        for index in range(context.get_n_arguments()):
+            argument = context.get_argument(index)
+            if not isinstance(argument, str):
+                continue
+            if "forbidden" in argument:
+                context.return_error_literal(Hubs.hub_error_quark(), Hubs.HubError.FAILED,
+                                             "The message contains a banned phrase.")
+                return
+            context.set_argument(index, argument.replace("darn", "***"))
+
+        def done(context, result):
+            try:
+                value = next_result(context, result)
+            except GLib.Error as error:
+                context.return_gerror(error)
+                return
+            if isinstance(value, str):
+                value = value.replace("darn", "***")
+            context.return_value(as_gvalue(value))
+
+        context.invoke_next_async(done)
+
+    def do_on_connected(self, context):
+        user = context.get_context().get_user()
+        if user is not None and user.get_name() == "refused":
+            raise GLib.Error.new_literal(Hubs.hub_error_quark(), "A filter refused the connection.",
+                                         Hubs.HubError.FAILED)
+        return context.next_connected()
+
+
+class FilteredHub(Hubs.Hub):
+    __gtype_name__ = "InteropPyFilteredHub"
+
+    @Hubs.method
+    def echo(self, message: str) -> str:
+        return message
+
+    @Hubs.method
+    def reveal(self) -> str:
+        return "the darn secret"
+
+    @Hubs.method
+    def fail(self) -> None:
+        raise Hubs.HubException("The method failed.")
+
+    @Hubs.method
+    def get_log(self) -> list[str]:
+        context = self.get_context()
+        log = context.get_item(LOG_ITEM, [])
+        context.set_item(LOG_ITEM, [])
+        return log
+
+    @Hubs.method
+    def get_disconnections(self) -> list[str]:
+        return list(disconnections)
+
+    # Both write every item at once, within the method's call, as the C
+    # hub's do: the filters around them see the items already on their way.
+    @Hubs.method
+    def counter(self, count: int, writer: Hubs.StreamWriter) -> None:
+        for i in range(count):
+            writer.write(i)
+        writer.complete()
+
+    @Hubs.method
+    def words(self, text: str, writer: Hubs.StreamWriter) -> None:
+        for word in text.split(" "):
+            writer.write(word)
+        writer.complete()
+
+    @Hubs.method
+    async def ask_caller(self, text: str) -> str:
+        return await self.get_clients().caller().invoke("Repeat", text, result_type=str)
+
+    # [Authorize] on methods, each kind of requirement once
+    @Hubs.method
+    def whoami(self) -> typing.Optional[str]:
+        return self.get_context().get_user_identifier()
+
+    @Hubs.method
+    def admin_only(self) -> typing.Optional[str]:
+        return self.get_context().get_user_identifier()
+
+    @Hubs.method
+    def department_only(self) -> typing.Optional[str]:
+        return self.get_context().get_user_identifier()
+
+    @Hubs.method
+    def query_only(self) -> typing.Optional[str]:
+        return self.get_context().get_user_identifier()
+
+
+def authorize_filtered_hub():
+    admins = Hubs.AuthorizationPolicy.new()
+    admins.require_role(["admin", "owner"])
+    departments = Hubs.AuthorizationPolicy.new()
+    departments.require_claim("department", ["sales", "support"])
+    query = Hubs.AuthorizationPolicy.new()
+    # Allowed when the connection's request had ?allow=yes
+    query.require_assertion(
+        lambda context, method: context.get_http_context().get_query_value("allow") == "yes")
+    # Every method: anyone but a user named "blocked"
+    hub_wide = Hubs.AuthorizationPolicy.new()
+    hub_wide.require_assertion(
+        lambda context, method: context.get_user() is None or context.get_user().get_name() != "blocked")
+
+    FilteredHub.add_method_authorization("whoami", None)
+    FilteredHub.add_method_authorization("admin-only", admins)
+    FilteredHub.add_method_authorization("department-only", departments)
+    FilteredHub.add_method_authorization("query-only", query)
+    FilteredHub.add_authorization(hub_wide)
+
+
+def filtered_hub_user(access_token):
+    """A token NAME[;role=R][;department=D][;expires=SECONDS]"""
+    name, *parts = access_token.split(";")
+    user = Hubs.User.new("Bearer")
+    user.add_claim(NAME_IDENTIFIER, name)
+    user.add_claim(NAME, name)
+    for part in parts:
+        if part.startswith("role="):
+            user.add_claim(ROLE, part[len("role="):])
+        elif part.startswith("department="):
+            user.add_claim("department", part[len("department="):])
+        elif part.startswith("expires="):
+            user.set_expiration(GLib.DateTime.new_now_utc().add_seconds(float(part[len("expires="):])))
+    return user
+
+
+def filtered_user_id(server, context, *user_data):
+    """The server's user-id provider: the default (the name identifier) but
+    on /filteredhub, whose user identifiers are "filtered:" and that."""
+    user = context.get_user()
+    user_id = user.find_first_claim(NAME_IDENTIFIER) if user is not None else None
+    if user_id is None:
+        return None
+    if path_is_under(context.get_http_context().get_path(), "/filteredhub"):
+        return f"filtered:{user_id}"
+    return user_id
+
+
 # Tokens and users: the HS256 tokens of /generateJwtToken, checked by hand as
 # interop-jwt.c does.
 
@@ -608,6 +838,16 @@ class App:
         test_hub_contexts.append(self.map_hub("/testhub-statefulreconnect", TestHub, stateful))
         self.map_hub("/featurehub-statefulreconnect", FeatureHub, stateful)
 
+        # hubs-glib's own, beyond the contract: filters and method authorization
+        filtered = self.options(False)
+        self.server.add_hub_filter(LogFilter("global", True))
+        self.server.set_user_id_provider(filtered_user_id)
+        filtered.add_hub_filter(LogFilter("hub", False))
+        filtered.add_hub_filter(BannedPhraseFilter())
+        filtered.set_close_on_authentication_expiration(True)
+        authorize_filtered_hub()
+        self.map_hub("/filteredhub", FilteredHub, filtered)
+
         self.server.map_connection_handler("/echo", self.options(False), self.echo_connection)
         self.server.set_authentication_handler(self.authenticate)
         self.server.get_soup_server().connect("request-started", self.request_started)
@@ -627,6 +867,8 @@ class App:
             user.add_claim(NAME_IDENTIFIER, access_token)
             user.add_claim(NAME, access_token)
             return user
+        if path_is_under(path, "/filteredhub"):
+            return filtered_hub_user(access_token)
         if not any(path_is_under(path, hub) for hub in JWT_HUB_PATHS):
             return None
         # A rejected token leaves the request anonymous: /authorizedhub then

@@ -51,6 +51,10 @@ class TypesHub(Hubs.Hub):
     def renamed(self) -> str:
         return "renamed"
 
+    @Hubs.method
+    def nothing(self) -> typing.Optional[str]:
+        return None
+
 
 def test_type_hints_give_the_parameter_types():
     assert signal_types(TypesHub, "describe") == [
@@ -81,6 +85,7 @@ def test_arguments_are_bound_by_the_hints(serve, client):
       r.total = await c.invoke("Total", [1, 2, 3]);
       r.totalText = await errorOf(c.invoke("Total", ["a"]));
       r.renamed = await c.invoke("Custom.Name");
+      r.nothing = await c.invoke("Nothing");
       await c.stop();
       return r;
     """)
@@ -92,6 +97,7 @@ def test_arguments_are_bound_by_the_hints(serve, client):
     assert results["total"] == 6
     assert results["totalText"] == "Failed to invoke 'Total' due to an error on the server."
     assert results["renamed"] == "renamed"
+    assert results["nothing"] is None
 
 
 class ErrorHub(Hubs.Hub):
