@@ -47,6 +47,29 @@ typedef enum
 } HubsTransferFormat;
 
 /**
+ * HubsConnectionState:
+ * @HUBS_CONNECTION_STATE_DISCONNECTED: not connected; a start may begin.
+ * @HUBS_CONNECTION_STATE_CONNECTING: starting: negotiating, connecting a
+ *   transport or waiting for the handshake.
+ * @HUBS_CONNECTION_STATE_CONNECTED: connected; invocations may be sent.
+ * @HUBS_CONNECTION_STATE_DISCONNECTING: stopping.
+ * @HUBS_CONNECTION_STATE_RECONNECTING: the connection was lost and is
+ *   reconnecting automatically.
+ *
+ * The states of a [class@Hubs.Connection], SignalR's `HubConnectionState`.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  HUBS_CONNECTION_STATE_DISCONNECTED,
+  HUBS_CONNECTION_STATE_CONNECTING,
+  HUBS_CONNECTION_STATE_CONNECTED,
+  HUBS_CONNECTION_STATE_DISCONNECTING,
+  HUBS_CONNECTION_STATE_RECONNECTING,
+} HubsConnectionState;
+
+/**
  * HUBS_INVOCATION_HANDLED:
  *
  * The value a hub method's handler returns once it has taken the invocation:

@@ -29,5 +29,8 @@
 #include "hubs-hub-context.h"
 #include "hubs-server.h"
 #include "hubs-metrics.h"
+#include "client/hubs-client-invocation.h"
+#include "client/hubs-client-stream.h"
+#include "client/hubs-connection.h"
 
 #undef __HUBS_INSIDE__

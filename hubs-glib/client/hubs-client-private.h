@@ -1,0 +1,164 @@
+/* hubs-client-private.h: what the client's files share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The client stands beside the server, on the protocol layer: a
+ * HubsConnection speaks to a SignalR server through one HubsClientTransport
+ * at a time (WebSockets, Server-Sent Events or Long Polling over a
+ * SoupSession) and turns its bytes into hub messages with the same
+ * HubsHubProtocol the server uses.
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "hubs-types.h"
+#include "hubs-error.h"
+#include "hubs-hub-protocol-private.h"
+#include "hubs-connection.h"
+#include "hubs-client-invocation.h"
+#include "hubs-client-stream.h"
+
+G_BEGIN_DECLS
+
+/* Negotiation (hubs-client-negotiate.c) */
+
+typedef struct
+{
+  char *name;                   /* "WebSockets", as the server wrote it */
+  HubsTransportType type;       /* HUBS_TRANSPORT_NONE when unknown */
+  gboolean text;
+  gboolean binary;
+} HubsNegotiatedTransport;
+
+typedef struct
+{
+  int negotiate_version;
+  char *connection_id;
+  char *connection_token;       /* the connection id in version 0 */
+  char *url;                    /* a redirect */
+  char *access_token;           /* a redirect's */
+  char *error;
+  gboolean use_stateful_reconnect;
+  gboolean old_server;          /* ASP.NET SignalR's "ProtocolVersion" */
+  GPtrArray *transports;        /* HubsNegotiatedTransport */
+} HubsNegotiation;
+
+char            *hubs_negotiate_url        (const char      *url);
+char            *hubs_connect_url          (const char      *url,
+                                            const char      *connection_token);
+HubsNegotiation *hubs_negotiation_parse    (GBytes          *body,
+                                            GError         **error);
+void             hubs_negotiation_free     (HubsNegotiation *negotiation);
+const char      *hubs_transport_type_name  (HubsTransportType type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HubsNegotiation, hubs_negotiation_free)
+
+/* Transports (hubs-client-transport.c and one file each) */
+
+#define HUBS_TYPE_CLIENT_TRANSPORT (hubs_client_transport_get_type ())
+G_DECLARE_DERIVABLE_TYPE (HubsClientTransport, hubs_client_transport, HUBS, CLIENT_TRANSPORT, GObject)
+
+typedef void (*HubsClientTransportReceiveFunc) (HubsClientTransport *transport,
+                                                GBytes              *data,
+                                                gpointer             user_data);
+/* Called once, when the transport has ended: @error is NULL after a clean
+ * stop. */
+typedef void (*HubsClientTransportCloseFunc)   (HubsClientTransport *transport,
+                                                const GError        *error,
+                                                gpointer             user_data);
+
+struct _HubsClientTransportClass
+{
+  GObjectClass parent_class;
+
+  HubsTransportType type;
+  gboolean inherent_keep_alive;
+
+  void (*connect_async) (HubsClientTransport *self,
+                         const char          *url,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data);
+  /* Queues @data; a failure ends the transport. */
+  void (*send)          (HubsClientTransport *self,
+                         GBytes              *data);
+  /* Ends the transport; close is reported with @error (nullable). */
+  void (*stop)          (HubsClientTransport *self,
+                         const GError        *error);
+};
+
+/* What every request of a connection carries. */
+typedef struct
+{
+  SoupSession *session;
+  HubsTransferFormat transfer_format;
+  GPtrArray *headers;           /* name, value, name, value, … */
+  char *access_token;           /* nullable */
+} HubsClientRequestOptions;
+
+HubsClientTransport *hubs_client_transport_new        (HubsTransportType               type,
+                                                       const HubsClientRequestOptions *options);
+void                 hubs_client_transport_set_handlers (HubsClientTransport           *self,
+                                                       HubsClientTransportReceiveFunc  receive,
+                                                       HubsClientTransportCloseFunc    close,
+                                                       gpointer                        user_data);
+void                 hubs_client_transport_connect_async (HubsClientTransport *self,
+                                                        const char          *url,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean             hubs_client_transport_connect_finish (HubsClientTransport *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+void                 hubs_client_transport_send       (HubsClientTransport *self,
+                                                       GBytes              *data);
+void                 hubs_client_transport_stop       (HubsClientTransport *self,
+                                                       const GError        *error);
+HubsTransportType    hubs_client_transport_get_kind   (HubsClientTransport *self);
+gboolean             hubs_client_transport_has_inherent_keep_alive (HubsClientTransport *self);
+
+/* For the implementations */
+const HubsClientRequestOptions *hubs_client_transport_get_options (HubsClientTransport *self);
+void                 hubs_client_transport_apply_headers (HubsClientTransport *self,
+                                                         SoupMessage         *message);
+void                 hubs_client_transport_received   (HubsClientTransport *self,
+                                                       GBytes              *data);
+void                 hubs_client_transport_closed     (HubsClientTransport *self,
+                                                       const GError        *error);
+gboolean             hubs_client_transport_is_closed  (HubsClientTransport *self);
+
+GType hubs_client_websocket_transport_get_type    (void);
+GType hubs_client_sse_transport_get_type          (void);
+GType hubs_client_long_polling_transport_get_type (void);
+
+void hubs_client_request_options_clear (HubsClientRequestOptions *options);
+
+/* Between the connection, its invocations and its streams */
+
+HubsClientInvocation *hubs_client_invocation_new            (HubsConnection *connection,
+                                                             const char     *method,
+                                                             const char     *invocation_id);
+void                  hubs_client_invocation_set_arguments  (HubsClientInvocation *self,
+                                                             GValue               *values,
+                                                             guint                 n_values);
+gboolean              hubs_client_invocation_is_completed   (HubsClientInvocation *self);
+void                  hubs_client_invocation_complete_unanswered (HubsClientInvocation *self,
+                                                                  const char           *error);
+
+void hubs_connection_send_completion (HubsConnection *self,
+                                      const char     *invocation_id,
+                                      const GValue   *result,
+                                      const char     *error);
+
+HubsClientStream *hubs_client_stream_new      (HubsConnection   *connection,
+                                               const char       *invocation_id);
+void              hubs_client_stream_item     (HubsClientStream *self,
+                                               const GValue     *item);
+void              hubs_client_stream_complete (HubsClientStream *self,
+                                               const GError     *error);
+void              hubs_connection_cancel_stream (HubsConnection *self,
+                                                 const char     *invocation_id);
+
+G_END_DECLS

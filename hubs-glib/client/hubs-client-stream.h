@@ -1,0 +1,29 @@
+/* hubs-client-stream.h: a stream the server sends to the client
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (__HUBS_INSIDE__) && !defined (HUBS_COMPILATION)
+#error "Only <hubs-glib/hubs.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "../hubs-types.h"
+
+G_BEGIN_DECLS
+
+#define HUBS_TYPE_CLIENT_STREAM (hubs_client_stream_get_type ())
+
+HUBS_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (HubsClientStream, hubs_client_stream, HUBS, CLIENT_STREAM, GObject)
+
+HUBS_AVAILABLE_IN_ALL
+const char *hubs_client_stream_get_invocation_id (HubsClientStream *self);
+HUBS_AVAILABLE_IN_ALL
+gboolean    hubs_client_stream_is_completed      (HubsClientStream *self);
+HUBS_AVAILABLE_IN_ALL
+void        hubs_client_stream_cancel            (HubsClientStream *self);
+
+G_END_DECLS

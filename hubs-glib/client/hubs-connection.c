@@ -1,0 +1,2577 @@
+/* hubs-connection.c: a SignalR client connection
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The rules are those of the JavaScript client (HubConnection.js,
+ * HttpConnection.js, DefaultReconnectPolicy.js in dotnet/aspnetcore
+ * src/SignalR/clients/ts/signalr), and so are the error texts where a caller
+ * may want to compare them.
+ */
+
+#include "hubs-client-private.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "hubs-enums.h"
+#include "hubs-version.h"
+
+/**
+ * HubsConnection:
+ *
+ * A connection to a SignalR hub on a server, hubs-glib's or ASP.NET Core's:
+ * SignalR's `HubConnection`.
+ *
+ * ```c
+ * g_autoptr(HubsConnection) connection = hubs_connection_new ("https://example.com/chat");
+ *
+ * hubs_connection_on (connection, "ReceiveMessage", 0, NULL,
+ *                     on_receive_message, NULL, NULL);
+ * hubs_connection_start_async (connection, NULL, on_started, NULL);
+ * ```
+ *
+ * Starting negotiates with the server (versions 1 and 0, following
+ * redirects), connects the first transport the server offers that
+ * [property@Hubs.Connection:transports] allows, in the server's order, and
+ * performs the hub protocol handshake. Once connected, the connection calls
+ * hub methods ([method@Hubs.Connection.invoke_async],
+ * [method@Hubs.Connection.send_async], [method@Hubs.Connection.stream]) and
+ * the server calls the handlers registered with [method@Hubs.Connection.on].
+ *
+ * It pings the server every [property@Hubs.Connection:keep-alive-interval]
+ * and gives up on a server silent for
+ * [property@Hubs.Connection:server-timeout]. When the connection is lost, it
+ * emits [signal@Hubs.Connection::closed], or, with
+ * [property@Hubs.Connection:automatic-reconnect],
+ * [signal@Hubs.Connection::reconnecting] and then
+ * [signal@Hubs.Connection::reconnected] or
+ * [signal@Hubs.Connection::closed] after the last attempt: by default after
+ * 0, 2, 10 and 30 seconds, like the JavaScript client's default policy.
+ *
+ * Every callback and signal runs on the thread-default main context of the
+ * thread that created the connection.
+ *
+ * Since: 0.1
+ */
+
+#define DEFAULT_SERVER_TIMEOUT_MS 30000
+#define DEFAULT_KEEP_ALIVE_MS 15000
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 15000
+#define MAX_REDIRECTS 100
+
+static const gint64 default_retry_delays[] = { 0, 2000, 10000, 30000 };
+
+typedef struct
+{
+  guint id;
+  guint n_params;
+  GType *param_types;
+  HubsClientMethodFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Handler;
+
+typedef struct
+{
+  HubsConnection *connection;   /* weak: the call is the connection's */
+  char *invocation_id;
+  GTask *task;                  /* invoke */
+  HubsClientStream *stream;     /* stream */
+  GType result_type;
+  GCancellable *cancellable;
+  gulong cancelled_id;
+} PendingCall;
+
+/* One try at starting: negotiate, transports, handshake. */
+typedef struct
+{
+  char *url;
+  char *access_token;           /* the token function's, or a redirect's */
+  guint redirects;
+  HubsNegotiation *negotiation; /* the one the next transport uses */
+  GPtrArray *offered;           /* HubsNegotiatedTransport, the first answer's */
+  guint transport_index;
+  GString *transport_errors;
+  HubsClientTransport *transport;
+} Attempt;
+
+struct _HubsConnection
+{
+  GObject parent_instance;
+
+  char *url;
+  HubsTransportType transports;
+  gboolean skip_negotiation;
+  char *protocol_name;
+  const HubsHubProtocol *protocol;
+  guint server_timeout;
+  guint keep_alive_interval;
+  guint handshake_timeout;
+  gboolean automatic_reconnect;
+  GTlsDatabase *tls_database;
+
+  GMainContext *context;
+  SoupSession *session;
+  GPtrArray *headers;
+  HubsAccessTokenFunc token_func;
+  gpointer token_data;
+  GDestroyNotify token_destroy;
+  HubsReconnectPolicyFunc policy_func;
+  gpointer policy_data;
+  GDestroyNotify policy_destroy;
+
+  HubsConnectionState state;
+  gboolean connection_started;
+  char *connection_id;
+  HubsTransportType transport_type;
+
+  GTask *attempt_task;          /* the start attempt under way */
+  GTask *start_task;
+  gulong start_cancelled_id;
+  GPtrArray *stop_tasks;
+
+  HubsClientTransport *transport;
+  gboolean handshake_done;
+  GByteArray *received;
+  GSource *server_timeout_source;
+  GSource *keep_alive_source;
+  GSource *handshake_timeout_source;
+  gint64 next_keep_alive;
+
+  GSource *reconnect_source;
+  guint reconnect_attempts;
+  gint64 reconnect_started;
+  GError *reconnect_error;
+
+  guint64 next_invocation_id;
+  GHashTable *pending;          /* id → PendingCall */
+  GHashTable *handlers;         /* lower-case method → GPtrArray of Handler */
+  guint next_handler_id;
+};
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_TRANSPORTS,
+  PROP_SKIP_NEGOTIATION,
+  PROP_PROTOCOL,
+  PROP_SERVER_TIMEOUT,
+  PROP_KEEP_ALIVE_INTERVAL,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_AUTOMATIC_RECONNECT,
+  PROP_TLS_DATABASE,
+  PROP_STATE,
+  PROP_CONNECTION_ID,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_CLOSED,
+  SIGNAL_RECONNECTING,
+  SIGNAL_RECONNECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (HubsConnection, hubs_connection, G_TYPE_OBJECT)
+
+static void connection_closed (HubsConnection *self, const GError *error);
+static void attempt_next_transport (HubsConnection *self, GTask *task);
+static void start_reconnect (HubsConnection *self, const GError *error);
+
+/* Small helpers */
+
+static void
+set_state (HubsConnection      *self,
+           HubsConnectionState  state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+set_connection_id (HubsConnection *self,
+                   const char     *connection_id)
+{
+  if (g_strcmp0 (self->connection_id, connection_id) == 0)
+    return;
+  g_free (self->connection_id);
+  self->connection_id = g_strdup (connection_id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION_ID]);
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GSource *
+add_timeout (HubsConnection *self,
+             guint           msec,
+             GSourceFunc     func)
+{
+  GSource *source = g_timeout_source_new (msec);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_set_static_name (source, "[hubs] client timer");
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+handler_free (gpointer data)
+{
+  Handler *handler = data;
+
+  if (handler->destroy != NULL)
+    handler->destroy (handler->user_data);
+  g_free (handler->param_types);
+  g_free (handler);
+}
+
+static void
+pending_call_free (gpointer data)
+{
+  PendingCall *call = data;
+
+  if (call->cancelled_id != 0)
+    g_cancellable_disconnect (call->cancellable, call->cancelled_id);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->task);
+  g_clear_object (&call->stream);
+  g_free (call->invocation_id);
+  g_free (call);
+}
+
+static void
+value_free (gpointer data)
+{
+  GValue *value = data;
+
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+  g_free (value);
+}
+
+static char *
+next_invocation_id (HubsConnection *self)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, self->next_invocation_id++);
+}
+
+static void
+attempt_free (gpointer data)
+{
+  Attempt *attempt = data;
+
+  g_free (attempt->url);
+  g_free (attempt->access_token);
+  g_clear_pointer (&attempt->negotiation, hubs_negotiation_free);
+  g_clear_pointer (&attempt->offered, g_ptr_array_unref);
+  if (attempt->transport_errors != NULL)
+    g_string_free (attempt->transport_errors, TRUE);
+  if (attempt->transport != NULL)
+    {
+      hubs_client_transport_set_handlers (attempt->transport, NULL, NULL, NULL);
+      g_clear_object (&attempt->transport);
+    }
+  g_free (attempt);
+}
+
+static void
+apply_request_headers (HubsConnection *self,
+                       SoupMessage    *message,
+                       const char     *access_token)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+
+  soup_message_headers_replace (headers, "X-SignalR-User-Agent",
+                                "hubs-glib/" HUBS_VERSION_STRING " (Unknown OS; GLib; Unknown Runtime Version)");
+  for (guint i = 0; i + 1 < self->headers->len; i += 2)
+    soup_message_headers_replace (headers, self->headers->pdata[i], self->headers->pdata[i + 1]);
+  if (access_token != NULL)
+    {
+      g_autofree char *bearer = g_strdup_printf ("Bearer %s", access_token);
+
+      soup_message_headers_replace (headers, "Authorization", bearer);
+    }
+}
+
+/* Sending */
+
+static void
+reset_keep_alive (HubsConnection *self)
+{
+  self->next_keep_alive = g_get_monotonic_time () + (gint64) self->keep_alive_interval * 1000;
+}
+
+static void
+send_message (HubsConnection *self,
+              HubsHubMessage *message)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (self->transport == NULL)
+    return;
+
+  self->protocol->write_message (message, out);
+  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  reset_keep_alive (self);
+  hubs_client_transport_send (self->transport, bytes);
+}
+
+void
+hubs_connection_send_completion (HubsConnection *self,
+                                 const char     *invocation_id,
+                                 const GValue   *result,
+                                 const char     *error)
+{
+  g_autoptr(HubsHubMessage) message = NULL;
+
+  if (self->state != HUBS_CONNECTION_STATE_CONNECTED)
+    {
+      g_debug ("The answer to the server's invocation '%s' was dropped: the connection is not connected",
+               invocation_id);
+      return;
+    }
+  message = hubs_hub_message_new_completion (invocation_id, result, error == NULL, error);
+  send_message (self, message);
+}
+
+void
+hubs_connection_cancel_stream (HubsConnection *self,
+                               const char     *invocation_id)
+{
+  g_autoptr(HubsHubMessage) message = NULL;
+
+  if (!g_hash_table_remove (self->pending, invocation_id))
+    return;
+  if (self->state != HUBS_CONNECTION_STATE_CONNECTED)
+    return;
+
+  message = hubs_hub_message_new (HUBS_MESSAGE_CANCEL_INVOCATION);
+  message->invocation_id = g_strdup (invocation_id);
+  send_message (self, message);
+}
+
+/* Timers */
+
+static gboolean
+keep_alive_fired (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now >= self->next_keep_alive)
+    {
+      g_autoptr(HubsHubMessage) ping = hubs_hub_message_new_ping ();
+
+      if (self->state == HUBS_CONNECTION_STATE_CONNECTED)
+        send_message (self, ping);
+      else
+        reset_keep_alive (self);
+    }
+
+  /* Due again a whole interval after the last message sent. */
+  g_clear_pointer (&self->keep_alive_source, g_source_unref);
+  self->keep_alive_source = add_timeout (self, MAX ((self->next_keep_alive - now) / 1000, 1),
+                                         keep_alive_fired);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+server_timeout_fired (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->server_timeout_source, g_source_unref);
+  error = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
+                               "Server timeout elapsed without receiving a message from the server.");
+  if (self->transport != NULL)
+    hubs_client_transport_stop (self->transport, error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+reset_server_timeout (HubsConnection *self)
+{
+  clear_source (&self->server_timeout_source);
+  if (self->transport == NULL || hubs_client_transport_has_inherent_keep_alive (self->transport))
+    return;
+  self->server_timeout_source = add_timeout (self, self->server_timeout, server_timeout_fired);
+}
+
+static void
+start_keep_alive (HubsConnection *self)
+{
+  clear_source (&self->keep_alive_source);
+  if (self->transport == NULL || hubs_client_transport_has_inherent_keep_alive (self->transport))
+    return;
+  reset_keep_alive (self);
+  self->keep_alive_source = add_timeout (self, self->keep_alive_interval, keep_alive_fired);
+}
+
+static void
+clear_timers (HubsConnection *self)
+{
+  clear_source (&self->server_timeout_source);
+  clear_source (&self->keep_alive_source);
+  clear_source (&self->handshake_timeout_source);
+}
+
+/* Calls and streams ending with the connection */
+
+static void
+fail_pending_calls (HubsConnection *self,
+                    const GError   *error)
+{
+  g_autoptr(GError) canceled = NULL;
+  g_autoptr(GPtrArray) calls = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (g_hash_table_size (self->pending) == 0)
+    return;
+  if (error == NULL)
+    error = canceled = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                                            "Invocation canceled due to the underlying connection being closed.");
+
+  calls = g_ptr_array_new_with_free_func (pending_call_free);
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_ptr_array_add (calls, value);
+      g_hash_table_iter_steal (&iter);
+    }
+
+  for (guint i = 0; i < calls->len; i++)
+    {
+      PendingCall *call = calls->pdata[i];
+
+      if (call->task != NULL)
+        g_task_return_error (call->task, g_error_copy (error));
+      else if (call->stream != NULL)
+        hubs_client_stream_complete (call->stream, error);
+    }
+}
+
+static void
+complete_stop_tasks (HubsConnection *self)
+{
+  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->stop_tasks);
+
+  self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < tasks->len; i++)
+    g_task_return_boolean (tasks->pdata[i], TRUE);
+}
+
+static void
+drop_transport (HubsConnection *self)
+{
+  if (self->transport == NULL)
+    return;
+  hubs_client_transport_set_handlers (self->transport, NULL, NULL, NULL);
+  hubs_client_transport_stop (self->transport, NULL);
+  g_clear_object (&self->transport);
+  self->transport_type = HUBS_TRANSPORT_NONE;
+  g_byte_array_set_size (self->received, 0);
+  self->handshake_done = FALSE;
+}
+
+static void
+complete_close (HubsConnection *self,
+                const GError   *error)
+{
+  g_autoptr(HubsConnection) keep = g_object_ref (self);
+  gboolean started = self->connection_started;
+
+  clear_source (&self->reconnect_source);
+  g_clear_error (&self->reconnect_error);
+  drop_transport (self);
+  self->connection_started = FALSE;
+  set_state (self, HUBS_CONNECTION_STATE_DISCONNECTED);
+  if (started)
+    g_signal_emit (self, signals[SIGNAL_CLOSED], 0, error);
+  complete_stop_tasks (self);
+}
+
+/* Receiving */
+
+static gboolean
+process_handshake_response (HubsConnection  *self,
+                            gsize           *consumed,
+                            GError         **error)
+{
+  const guint8 *end = memchr (self->received->data, 0x1e, self->received->len);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  *consumed = 0;
+  if (end == NULL)
+    return TRUE;
+  *consumed = end - self->received->data + 1;
+
+  if (!json_parser_load_from_data (parser, (const char *) self->received->data,
+                                   end - self->received->data, &local_error) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, HUBS_ERROR, HUBS_ERROR_HANDSHAKE_FAILED,
+                   "Error parsing handshake response: %s",
+                   local_error != NULL ? local_error->message : "Expected a handshake response from the server.");
+      return FALSE;
+    }
+
+  if (json_object_has_member (json_node_get_object (root), "error"))
+    {
+      JsonNode *node = json_object_get_member (json_node_get_object (root), "error");
+      const char *text = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING ?
+                         json_node_get_string (node) : "";
+
+      g_set_error (error, HUBS_ERROR, HUBS_ERROR_HANDSHAKE_FAILED,
+                   "Server returned handshake error: %s", text);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+dispatch_invocation (HubsConnection *self,
+                     HubsHubMessage *message)
+{
+  g_autofree char *method = g_utf8_strdown (message->target, -1);
+  g_autoptr(HubsClientInvocation) invocation = NULL;
+  g_autoptr(GPtrArray) handlers = NULL;
+  GPtrArray *registered = g_hash_table_lookup (self->handlers, method);
+  gboolean handled = FALSE;
+
+  invocation = hubs_client_invocation_new (self, message->target, message->invocation_id);
+
+  if (registered == NULL || registered->len == 0)
+    {
+      g_debug ("No client method with the name '%s' found.", method);
+      hubs_client_invocation_complete_unanswered (invocation, "Client didn't provide a result.");
+      return;
+    }
+
+  /* Handlers may remove themselves. */
+  handlers = g_ptr_array_new ();
+  for (guint i = 0; i < registered->len; i++)
+    g_ptr_array_add (handlers, GUINT_TO_POINTER (((Handler *) registered->pdata[i])->id));
+
+  for (guint i = 0; i < handlers->len; i++)
+    {
+      guint id = GPOINTER_TO_UINT (handlers->pdata[i]);
+      Handler *handler = NULL;
+      g_autoptr(GError) error = NULL;
+      GValue *values;
+      guint n_values;
+
+      registered = g_hash_table_lookup (self->handlers, method);
+      for (guint j = 0; registered != NULL && j < registered->len; j++)
+        if (((Handler *) registered->pdata[j])->id == id)
+          handler = registered->pdata[j];
+      if (handler == NULL)
+        continue;
+
+      if (handler->n_params > 0)
+        {
+          g_autofree HubsParamType *params = g_new0 (HubsParamType, handler->n_params);
+
+          n_values = handler->n_params;
+          for (guint j = 0; j < n_values; j++)
+            params[j].type = handler->param_types[j];
+          values = g_new0 (GValue, n_values);
+          if (!self->protocol->bind_arguments (message, n_values, params, values, &error))
+            {
+              g_free (values);
+              g_warning ("A handler of the client method '%s' could not take the server's arguments: %s",
+                         message->target, error->message);
+              continue;
+            }
+        }
+      else
+        {
+          g_autofree HubsParamType *params = NULL;
+
+          n_values = message->n_wire_arguments;
+          params = g_new0 (HubsParamType, MAX (n_values, 1));
+          for (guint j = 0; j < n_values; j++)
+            params[j].type = G_TYPE_VARIANT;
+          values = g_new0 (GValue, MAX (n_values, 1));
+          if (!self->protocol->bind_arguments (message, n_values, params, values, &error))
+            {
+              g_free (values);
+              g_warning ("The arguments of the client method '%s' could not be read: %s",
+                         message->target, error->message);
+              continue;
+            }
+        }
+
+      hubs_client_invocation_set_arguments (invocation, values, n_values);
+      if (handler->func (self, invocation, handler->user_data))
+        handled = TRUE;
+    }
+
+  if (!handled)
+    hubs_client_invocation_complete_unanswered (invocation, "Client didn't provide a result.");
+}
+
+static void
+dispatch_result (HubsConnection *self,
+                 HubsHubMessage *message)
+{
+  PendingCall *call;
+
+  if (message->invocation_id == NULL)
+    return;
+  call = g_hash_table_lookup (self->pending, message->invocation_id);
+  if (call == NULL)
+    return;
+
+  if (message->type == HUBS_MESSAGE_STREAM_ITEM)
+    {
+      HubsParamType type = { call->result_type, NULL };
+      g_auto(GValue) item = G_VALUE_INIT;
+      g_autoptr(GError) error = NULL;
+
+      if (call->stream == NULL)
+        return;
+      if (!self->protocol->bind_value (message, &type, &item, &error))
+        {
+          g_autoptr(HubsClientStream) stream = g_object_ref (call->stream);
+
+          g_hash_table_remove (self->pending, message->invocation_id);
+          hubs_client_stream_complete (stream, error);
+          return;
+        }
+      hubs_client_stream_item (call->stream, &item);
+      return;
+    }
+
+  g_hash_table_steal (self->pending, message->invocation_id);
+  if (message->error != NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED,
+                                                     message->error);
+
+      if (call->task != NULL)
+        g_task_return_error (call->task, g_steal_pointer (&error));
+      else if (call->stream != NULL)
+        hubs_client_stream_complete (call->stream, error);
+    }
+  else if (call->task != NULL)
+    {
+      HubsParamType type = { call->result_type, NULL };
+      GValue *value = g_new0 (GValue, 1);
+      g_autoptr(GError) error = NULL;
+
+      if (self->protocol->bind_value (message, &type, value, &error))
+        g_task_return_pointer (call->task, value, value_free);
+      else
+        {
+          g_free (value);
+          g_task_return_error (call->task, g_steal_pointer (&error));
+        }
+    }
+  else if (call->stream != NULL)
+    hubs_client_stream_complete (call->stream, NULL);
+
+  pending_call_free (call);
+}
+
+static void
+dispatch_message (HubsConnection *self,
+                  HubsHubMessage *message)
+{
+  switch (message->type)
+    {
+    case HUBS_MESSAGE_INVOCATION:
+      dispatch_invocation (self, message);
+      break;
+
+    case HUBS_MESSAGE_STREAM_ITEM:
+    case HUBS_MESSAGE_COMPLETION:
+      dispatch_result (self, message);
+      break;
+
+    case HUBS_MESSAGE_CLOSE:
+      {
+        g_autoptr(GError) error = NULL;
+
+        if (message->error != NULL)
+          error = g_error_new (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                               "Server returned an error on close: %s", message->error);
+        if (message->allow_reconnect)
+          hubs_client_transport_stop (self->transport, error);
+        else
+          {
+            /* Like stop(), but the close is the server's. */
+            set_state (self, HUBS_CONNECTION_STATE_DISCONNECTING);
+            clear_timers (self);
+            hubs_client_transport_stop (self->transport, error);
+          }
+      }
+      break;
+
+    case HUBS_MESSAGE_PING:
+    case HUBS_MESSAGE_STREAM_INVOCATION:
+    case HUBS_MESSAGE_CANCEL_INVOCATION:
+    case HUBS_MESSAGE_ACK:
+    case HUBS_MESSAGE_SEQUENCE:
+    default:
+      break;
+    }
+}
+
+static void attempt_return (HubsConnection *self, GError *error);
+
+static void
+on_transport_receive (HubsClientTransport *transport,
+                      GBytes              *data,
+                      gpointer             user_data)
+{
+  HubsConnection *self = user_data;
+  g_autoptr(HubsConnection) keep = g_object_ref (self);
+  gsize offset = 0;
+
+  clear_source (&self->server_timeout_source);
+  g_byte_array_append (self->received, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+
+  if (!self->handshake_done)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize consumed;
+
+      if (!process_handshake_response (self, &consumed, &error))
+        {
+          attempt_return (self, g_steal_pointer (&error));
+          return;
+        }
+      if (consumed == 0)
+        {
+          reset_server_timeout (self);
+          return;
+        }
+      offset = consumed;
+      self->handshake_done = TRUE;
+      /* Messages that came with the handshake answer wait for the start to
+       * finish, as they would in the reference. */
+      g_byte_array_remove_range (self->received, 0, offset);
+      offset = 0;
+      attempt_return (self, NULL);
+      if (self->transport != transport)
+        return;
+    }
+
+  while (offset < self->received->len && self->transport == transport)
+    {
+      g_autoptr(HubsHubMessage) message = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize consumed = 0;
+
+      message = self->protocol->parse_message (self->received->data + offset,
+                                               self->received->len - offset,
+                                               0, &consumed, &error);
+      if (error != NULL)
+        {
+          g_byte_array_set_size (self->received, 0);
+          hubs_client_transport_stop (transport, error);
+          return;
+        }
+      if (consumed == 0)
+        break;
+      offset += consumed;
+      if (message != NULL)
+        dispatch_message (self, message);
+    }
+
+  if (self->transport != transport)
+    return;
+  g_byte_array_remove_range (self->received, 0, MIN (offset, self->received->len));
+  reset_server_timeout (self);
+}
+
+static void
+on_transport_close (HubsClientTransport *transport,
+                    const GError        *error,
+                    gpointer             user_data)
+{
+  HubsConnection *self = user_data;
+
+  if (transport != self->transport)
+    return;
+  connection_closed (self, error);
+}
+
+/* The start attempt */
+
+static void
+attempt_return (HubsConnection *self,
+                GError         *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->attempt_task);
+
+  clear_source (&self->handshake_timeout_source);
+  if (task == NULL)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (error != NULL)
+    {
+      clear_timers (self);
+      drop_transport (self);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+handshake_timeout_fired (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+
+  g_clear_pointer (&self->handshake_timeout_source, g_source_unref);
+  attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
+                                             "The handshake timed out."));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_handshake (HubsConnection *self)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *request = NULL;
+
+  /* Version 1: version 2 is only for stateful reconnect, and older servers
+   * refuse it (HubConnection.js). */
+  request = g_strdup_printf ("{\"protocol\":\"%s\",\"version\":1}\x1e", self->protocol->name);
+  bytes = g_bytes_new_take (g_steal_pointer (&request), strlen ("{\"protocol\":\"\",\"version\":1}\x1e") +
+                            strlen (self->protocol->name));
+  reset_keep_alive (self);
+  hubs_client_transport_send (self->transport, bytes);
+}
+
+static void
+transport_connected (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HubsConnection *self = g_task_get_source_object (task);
+  Attempt *attempt = g_task_get_task_data (task);
+  HubsClientTransport *transport = HUBS_CLIENT_TRANSPORT (source);
+  g_autoptr(GError) error = NULL;
+
+  if (task != self->attempt_task)
+    return;
+
+  if (!hubs_client_transport_connect_finish (transport, result, &error))
+    {
+      const char *name = hubs_transport_type_name (hubs_client_transport_get_kind (transport));
+
+      hubs_client_transport_set_handlers (transport, NULL, NULL, NULL);
+      g_clear_object (&attempt->transport);
+      if (g_task_return_error_if_cancelled (task))
+        {
+          g_clear_object (&self->attempt_task);
+          return;
+        }
+      if (attempt->transport_errors == NULL)
+        attempt->transport_errors = g_string_new (NULL);
+      g_string_append_printf (attempt->transport_errors, " %s failed: %s", name, error->message);
+      if (self->skip_negotiation)
+        {
+          attempt_return (self, g_steal_pointer (&error));
+          return;
+        }
+      /* The connection id was spent on the failed transport. */
+      g_clear_pointer (&attempt->negotiation, hubs_negotiation_free);
+      attempt_next_transport (self, task);
+      return;
+    }
+
+  self->transport = g_steal_pointer (&attempt->transport);
+  self->transport_type = hubs_client_transport_get_kind (self->transport);
+  self->handshake_done = FALSE;
+  g_byte_array_set_size (self->received, 0);
+  hubs_client_transport_set_handlers (self->transport, on_transport_receive, on_transport_close, self);
+  if (attempt->negotiation != NULL)
+    set_connection_id (self, attempt->negotiation->connection_id);
+  else
+    set_connection_id (self, NULL);
+
+  send_handshake (self);
+  reset_server_timeout (self);
+  if (self->handshake_timeout > 0)
+    self->handshake_timeout_source = add_timeout (self, self->handshake_timeout, handshake_timeout_fired);
+}
+
+static void
+connect_transport (HubsConnection    *self,
+                   GTask             *task,
+                   HubsTransportType  type,
+                   const char        *url)
+{
+  Attempt *attempt = g_task_get_task_data (task);
+  HubsClientRequestOptions options = { 0, };
+
+  options.session = self->session;
+  options.transfer_format = self->protocol->transfer_format;
+  options.headers = self->headers;
+  options.access_token = attempt->access_token;
+
+  attempt->transport = hubs_client_transport_new (type, &options);
+  hubs_client_transport_set_handlers (attempt->transport, NULL, NULL, NULL);
+  hubs_client_transport_connect_async (attempt->transport, url, g_task_get_cancellable (task),
+                                       transport_connected, g_object_ref (task));
+}
+
+static void negotiate (HubsConnection *self, GTask *task, gboolean then_transport);
+
+static void
+attempt_next_transport (HubsConnection *self,
+                        GTask          *task)
+{
+  Attempt *attempt = g_task_get_task_data (task);
+  GPtrArray *offered;
+
+  /* A failed transport spent the negotiated connection: negotiate again and
+   * go on with the same list. */
+  if (attempt->negotiation == NULL)
+    {
+      negotiate (self, task, TRUE);
+      return;
+    }
+
+  offered = attempt->offered;
+  while (attempt->transport_index < offered->len)
+    {
+      HubsNegotiatedTransport *transport = offered->pdata[attempt->transport_index++];
+      gboolean format_ok;
+
+      if (transport->type == HUBS_TRANSPORT_NONE)
+        {
+          if (attempt->transport_errors == NULL)
+            attempt->transport_errors = g_string_new (NULL);
+          g_string_append_printf (attempt->transport_errors,
+                                  " %s failed: Skipping transport '%s' because it is not supported by this client.",
+                                  transport->name, transport->name);
+          continue;
+        }
+      if ((self->transports & transport->type) == 0)
+        {
+          if (attempt->transport_errors == NULL)
+            attempt->transport_errors = g_string_new (NULL);
+          g_string_append_printf (attempt->transport_errors, " %s failed: '%s' is disabled by the client.",
+                                  transport->name, transport->name);
+          continue;
+        }
+      format_ok = self->protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY ?
+                  transport->binary : transport->text;
+      if (!format_ok)
+        {
+          if (attempt->transport_errors == NULL)
+            attempt->transport_errors = g_string_new (NULL);
+          g_string_append_printf (attempt->transport_errors, " %s failed: '%s' does not support %s.",
+                                  transport->name, transport->name,
+                                  self->protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY ? "Binary" : "Text");
+          continue;
+        }
+
+      {
+        g_autofree char *url = hubs_connect_url (attempt->url, attempt->negotiation->connection_token);
+
+        connect_transport (self, task, transport->type, url);
+      }
+      return;
+    }
+
+  if (attempt->transport_errors != NULL)
+    attempt_return (self, g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                       "Unable to connect to the server with any of the available transports.%s",
+                                       attempt->transport_errors->str));
+  else
+    attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                               "None of the transports supported by the client are supported by the server."));
+}
+
+typedef struct
+{
+  GTask *task;
+  gboolean then_transport;
+  SoupMessage *message;
+} NegotiateCall;
+
+static void
+negotiated (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  NegotiateCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  g_autoptr(SoupMessage) message = call->message;
+  gboolean then_transport = call->then_transport;
+  HubsConnection *self = g_task_get_source_object (task);
+  Attempt *attempt = g_task_get_task_data (task);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HubsNegotiation) negotiation = NULL;
+  guint status;
+
+  g_free (call);
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (task != self->attempt_task)
+    return;
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_clear_object (&self->attempt_task);
+      return;
+    }
+  if (body == NULL)
+    {
+      g_prefix_error (&error, "Failed to complete negotiation with the server: Error: ");
+      attempt_return (self, g_steal_pointer (&error));
+      return;
+    }
+
+  status = soup_message_get_status (message);
+  if (status < 200 || status >= 300)
+    {
+      const char *reason = soup_message_get_reason_phrase (message);
+
+      attempt_return (self, g_error_new (HUBS_ERROR,
+                                         status == SOUP_STATUS_UNAUTHORIZED ? HUBS_ERROR_UNAUTHORIZED : HUBS_ERROR_FAILED,
+                                         "Failed to complete negotiation with the server: Error: %s: Status code '%u'%s",
+                                         reason != NULL && *reason != '\0' ? reason : soup_status_get_phrase (status),
+                                         status,
+                                         status == SOUP_STATUS_NOT_FOUND ?
+                                         " Either this is not a SignalR endpoint or there is a proxy blocking the connection." : ""));
+      return;
+    }
+  if (status != SOUP_STATUS_OK)
+    {
+      attempt_return (self, g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                         "Unexpected status code returned from negotiate '%u'", status));
+      return;
+    }
+
+  negotiation = hubs_negotiation_parse (body, &error);
+  if (negotiation == NULL)
+    {
+      g_prefix_error (&error, "Failed to complete negotiation with the server: Error: ");
+      attempt_return (self, g_steal_pointer (&error));
+      return;
+    }
+  if (negotiation->use_stateful_reconnect)
+    {
+      attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                 "Client didn't negotiate Stateful Reconnect but the server did."));
+      return;
+    }
+  if (negotiation->error != NULL)
+    {
+      attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED, negotiation->error));
+      return;
+    }
+  if (negotiation->old_server)
+    {
+      attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                 "Detected a connection attempt to an ASP.NET SignalR Server. "
+                                                 "This client only supports connecting to an ASP.NET Core SignalR Server. "
+                                                 "See https://aka.ms/signalr-core-differences for details."));
+      return;
+    }
+
+  /* A renegotiation for the next transport only renews the connection
+   * token; the transports tried are those of the first answer. */
+  if (!then_transport && negotiation->url != NULL)
+    {
+      g_free (attempt->url);
+      attempt->url = g_strdup (negotiation->url);
+      if (negotiation->access_token != NULL)
+        {
+          g_free (attempt->access_token);
+          attempt->access_token = g_strdup (negotiation->access_token);
+        }
+      attempt->redirects++;
+      if (attempt->redirects >= MAX_REDIRECTS)
+        {
+          attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                     "Negotiate redirection limit exceeded."));
+          return;
+        }
+      negotiate (self, task, FALSE);
+      return;
+    }
+
+  if (!then_transport)
+    {
+      attempt->offered = g_steal_pointer (&negotiation->transports);
+      attempt->transport_index = 0;
+    }
+  g_clear_pointer (&attempt->negotiation, hubs_negotiation_free);
+  attempt->negotiation = g_steal_pointer (&negotiation);
+  attempt_next_transport (self, task);
+}
+
+static void
+negotiate (HubsConnection *self,
+           GTask          *task,
+           gboolean        then_transport)
+{
+  Attempt *attempt = g_task_get_task_data (task);
+  g_autofree char *url = hubs_negotiate_url (attempt->url);
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  NegotiateCall *call;
+  SoupMessage *message;
+
+  message = soup_message_new (SOUP_METHOD_POST, url);
+  if (message == NULL)
+    {
+      attempt_return (self, g_error_new (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                         "Failed to complete negotiation with the server: Error: Invalid URL '%s'",
+                                         url));
+      return;
+    }
+  soup_message_set_request_body_from_bytes (message, "text/plain;charset=UTF-8", empty);
+  apply_request_headers (self, message, attempt->access_token);
+
+  call = g_new0 (NegotiateCall, 1);
+  call->task = g_object_ref (task);
+  call->then_transport = then_transport;
+  call->message = message;
+  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), negotiated, call);
+}
+
+/* Runs one attempt at starting; the caller owns the state. */
+static void
+start_attempt (HubsConnection      *self,
+               GAsyncReadyCallback  callback)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GTask *task;
+  Attempt *attempt;
+
+  g_return_if_fail (self->attempt_task == NULL);
+
+  task = g_task_new (self, cancellable, callback, NULL);
+  g_task_set_source_tag (task, start_attempt);
+  g_task_set_name (task, "[hubs] connection start attempt");
+  attempt = g_new0 (Attempt, 1);
+  attempt->url = g_strdup (self->url);
+  if (self->token_func != NULL)
+    attempt->access_token = self->token_func (self, self->token_data);
+  g_task_set_task_data (task, attempt, attempt_free);
+  self->attempt_task = task;
+
+  if (self->skip_negotiation)
+    {
+      if (self->transports != HUBS_TRANSPORT_WEB_SOCKETS)
+        {
+          attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
+                                                     "Negotiation can only be skipped when using the WebSocket transport directly."));
+          return;
+        }
+      connect_transport (self, task, HUBS_TRANSPORT_WEB_SOCKETS, attempt->url);
+      return;
+    }
+
+  negotiate (self, task, FALSE);
+}
+
+/* Stops the attempt under way, which then fails with @message. */
+static void
+abort_attempt (HubsConnection *self,
+               const char     *message)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->attempt_task);
+
+  if (task == NULL)
+    return;
+  clear_source (&self->handshake_timeout_source);
+  g_cancellable_cancel (g_task_get_cancellable (task));
+  clear_timers (self);
+  drop_transport (self);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", message);
+}
+
+/* The connection ending */
+
+static void
+connection_closed (HubsConnection *self,
+                   const GError   *error)
+{
+  g_autoptr(HubsConnection) keep = g_object_ref (self);
+
+  if (self->attempt_task != NULL)
+    {
+      GError *failure = error != NULL ? g_error_copy (error) :
+        g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                             "The underlying connection was closed before the hub handshake could complete.");
+
+      attempt_return (self, failure);
+      return;
+    }
+
+  clear_timers (self);
+  drop_transport (self);
+  fail_pending_calls (self, error);
+
+  switch (self->state)
+    {
+    case HUBS_CONNECTION_STATE_DISCONNECTING:
+      complete_close (self, error);
+      break;
+
+    case HUBS_CONNECTION_STATE_CONNECTED:
+      if (self->automatic_reconnect)
+        start_reconnect (self, error);
+      else
+        complete_close (self, error);
+      break;
+
+    case HUBS_CONNECTION_STATE_DISCONNECTED:
+    case HUBS_CONNECTION_STATE_CONNECTING:
+    case HUBS_CONNECTION_STATE_RECONNECTING:
+    default:
+      break;
+    }
+}
+
+/* Reconnecting */
+
+static gint64
+next_retry_delay (HubsConnection *self,
+                  guint           previous_retry_count,
+                  gint64          elapsed_ms,
+                  const GError   *retry_reason)
+{
+  if (self->policy_func != NULL)
+    return self->policy_func (self, previous_retry_count, elapsed_ms, retry_reason, self->policy_data);
+  if (previous_retry_count < G_N_ELEMENTS (default_retry_delays))
+    return default_retry_delays[previous_retry_count];
+  return -1;
+}
+
+static gboolean reconnect_fired (gpointer user_data);
+
+static void
+schedule_reconnect (HubsConnection *self,
+                    gint64          delay)
+{
+  g_debug ("Reconnect attempt number %u will start in %" G_GINT64_FORMAT " ms.",
+           self->reconnect_attempts + 1, delay);
+  clear_source (&self->reconnect_source);
+  self->reconnect_source = add_timeout (self, (guint) MIN (delay, G_MAXUINT), reconnect_fired);
+}
+
+static void
+reconnect_attempt_done (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  HubsConnection *self = HUBS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+  gint64 delay;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      set_state (self, HUBS_CONNECTION_STATE_CONNECTED);
+      g_clear_error (&self->reconnect_error);
+      start_keep_alive (self);
+      {
+        g_autoptr(HubsHubMessage) ping = hubs_hub_message_new_ping ();
+
+        if (!hubs_client_transport_has_inherent_keep_alive (self->transport))
+          send_message (self, ping);
+      }
+      g_signal_emit (self, signals[SIGNAL_RECONNECTED], 0, self->connection_id);
+      return;
+    }
+
+  g_debug ("Reconnect attempt failed because of error '%s'.", error->message);
+  if (self->state != HUBS_CONNECTION_STATE_RECONNECTING)
+    {
+      if (self->state == HUBS_CONNECTION_STATE_DISCONNECTING)
+        complete_close (self, NULL);
+      return;
+    }
+
+  self->reconnect_attempts++;
+  g_clear_error (&self->reconnect_error);
+  self->reconnect_error = g_steal_pointer (&error);
+  delay = next_retry_delay (self, self->reconnect_attempts,
+                            (g_get_monotonic_time () - self->reconnect_started) / 1000,
+                            self->reconnect_error);
+  if (delay < 0)
+    {
+      complete_close (self, NULL);
+      return;
+    }
+  schedule_reconnect (self, delay);
+}
+
+static gboolean
+reconnect_fired (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+
+  g_clear_pointer (&self->reconnect_source, g_source_unref);
+  if (self->state == HUBS_CONNECTION_STATE_RECONNECTING)
+    start_attempt (self, reconnect_attempt_done);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_reconnect (HubsConnection *self,
+                 const GError   *error)
+{
+  g_autoptr(GError) reason = NULL;
+  gint64 delay;
+
+  self->reconnect_started = g_get_monotonic_time ();
+  self->reconnect_attempts = 0;
+  reason = error != NULL ? g_error_copy (error) :
+    g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                         "Attempting to reconnect due to a unknown error.");
+  delay = next_retry_delay (self, 0, 0, reason);
+  if (delay < 0)
+    {
+      complete_close (self, error);
+      return;
+    }
+
+  set_state (self, HUBS_CONNECTION_STATE_RECONNECTING);
+  g_signal_emit (self, signals[SIGNAL_RECONNECTING], 0, error);
+  if (self->state != HUBS_CONNECTION_STATE_RECONNECTING)
+    return;
+  schedule_reconnect (self, delay);
+}
+
+/* GObject */
+
+static void
+hubs_connection_dispose (GObject *object)
+{
+  HubsConnection *self = HUBS_CONNECTION (object);
+
+  abort_attempt (self, "The connection was disposed.");
+  clear_timers (self);
+  clear_source (&self->reconnect_source);
+  drop_transport (self);
+  if (self->pending != NULL)
+    fail_pending_calls (self, NULL);
+
+  G_OBJECT_CLASS (hubs_connection_parent_class)->dispose (object);
+}
+
+static void
+hubs_connection_finalize (GObject *object)
+{
+  HubsConnection *self = HUBS_CONNECTION (object);
+
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
+  if (self->policy_destroy != NULL)
+    self->policy_destroy (self->policy_data);
+  g_clear_pointer (&self->handlers, g_hash_table_unref);
+  g_clear_pointer (&self->pending, g_hash_table_unref);
+  g_clear_pointer (&self->stop_tasks, g_ptr_array_unref);
+  g_clear_pointer (&self->received, g_byte_array_unref);
+  g_clear_pointer (&self->headers, g_ptr_array_unref);
+  g_clear_error (&self->reconnect_error);
+  g_clear_object (&self->session);
+  g_clear_object (&self->tls_database);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->url);
+  g_free (self->protocol_name);
+  g_free (self->connection_id);
+
+  G_OBJECT_CLASS (hubs_connection_parent_class)->finalize (object);
+}
+
+static void
+hubs_connection_constructed (GObject *object)
+{
+  HubsConnection *self = HUBS_CONNECTION (object);
+
+  G_OBJECT_CLASS (hubs_connection_parent_class)->constructed (object);
+
+  self->protocol = hubs_hub_protocol_lookup (self->protocol_name);
+  if (self->protocol == NULL)
+    {
+      g_critical ("Unknown hub protocol '%s'; using 'json'", self->protocol_name);
+      self->protocol = hubs_json_hub_protocol_get ();
+    }
+
+  /* Cookies are kept between requests, for sticky sessions. */
+  self->session = soup_session_new_with_options ("max-conns-per-host", 32, NULL);
+  soup_session_add_feature_by_type (self->session, SOUP_TYPE_COOKIE_JAR);
+  if (self->tls_database != NULL)
+    soup_session_set_tls_database (self->session, self->tls_database);
+}
+
+static void
+hubs_connection_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  HubsConnection *self = HUBS_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_TRANSPORTS:
+      g_value_set_flags (value, self->transports);
+      break;
+    case PROP_SKIP_NEGOTIATION:
+      g_value_set_boolean (value, self->skip_negotiation);
+      break;
+    case PROP_PROTOCOL:
+      g_value_set_string (value, self->protocol_name);
+      break;
+    case PROP_SERVER_TIMEOUT:
+      g_value_set_uint (value, self->server_timeout);
+      break;
+    case PROP_KEEP_ALIVE_INTERVAL:
+      g_value_set_uint (value, self->keep_alive_interval);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_AUTOMATIC_RECONNECT:
+      g_value_set_boolean (value, self->automatic_reconnect);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_CONNECTION_ID:
+      g_value_set_string (value, self->connection_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hubs_connection_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  HubsConnection *self = HUBS_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      self->url = g_value_dup_string (value);
+      break;
+    case PROP_TRANSPORTS:
+      self->transports = g_value_get_flags (value);
+      break;
+    case PROP_SKIP_NEGOTIATION:
+      self->skip_negotiation = g_value_get_boolean (value);
+      break;
+    case PROP_PROTOCOL:
+      g_free (self->protocol_name);
+      self->protocol_name = g_value_dup_string (value);
+      if (self->protocol_name == NULL)
+        self->protocol_name = g_strdup ("json");
+      break;
+    case PROP_SERVER_TIMEOUT:
+      self->server_timeout = g_value_get_uint (value);
+      break;
+    case PROP_KEEP_ALIVE_INTERVAL:
+      self->keep_alive_interval = g_value_get_uint (value);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      self->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_AUTOMATIC_RECONNECT:
+      if (self->automatic_reconnect != g_value_get_boolean (value))
+        {
+          self->automatic_reconnect = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_TLS_DATABASE:
+      self->tls_database = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hubs_connection_class_init (HubsConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = hubs_connection_constructed;
+  object_class->dispose = hubs_connection_dispose;
+  object_class->finalize = hubs_connection_finalize;
+  object_class->get_property = hubs_connection_get_property;
+  object_class->set_property = hubs_connection_set_property;
+
+  /**
+   * HubsConnection:url:
+   *
+   * The hub's URL, `http`, `https`, `ws` or `wss`, such as
+   * `https://example.com/chat`. Negotiate is sent to `{url}/negotiate`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:transports:
+   *
+   * The transports the connection may use; it takes the first of them the
+   * server offers, in the server's order.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_TRANSPORTS] =
+    g_param_spec_flags ("transports", NULL, NULL,
+                        HUBS_TYPE_TRANSPORT_TYPE, HUBS_TRANSPORT_ALL,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:skip-negotiation:
+   *
+   * Whether to connect a WebSocket to the URL directly, without negotiate;
+   * only with [property@Hubs.Connection:transports] set to WebSockets alone.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SKIP_NEGOTIATION] =
+    g_param_spec_boolean ("skip-negotiation", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:protocol:
+   *
+   * The hub protocol: `json` or `messagepack`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PROTOCOL] =
+    g_param_spec_string ("protocol", NULL, NULL, "json",
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:server-timeout:
+   *
+   * Milliseconds without any message from the server after which the
+   * connection is considered lost; the server pings every 15 seconds by
+   * default. Not applied over Long Polling.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_SERVER_TIMEOUT] =
+    g_param_spec_uint ("server-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_SERVER_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:keep-alive-interval:
+   *
+   * Milliseconds after the last message sent at which the connection pings
+   * the server. Not applied over Long Polling.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_KEEP_ALIVE_INTERVAL] =
+    g_param_spec_uint ("keep-alive-interval", NULL, NULL, 1, G_MAXUINT, DEFAULT_KEEP_ALIVE_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:handshake-timeout:
+   *
+   * Milliseconds the connection waits for the server's handshake answer;
+   * 0 waits for the server timeout only.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:automatic-reconnect:
+   *
+   * Whether a lost connection reconnects by itself, after the delays of
+   * [method@Hubs.Connection.set_reconnect_policy] (0, 2, 10 and 30 seconds
+   * by default). A connection the server closed without `allowReconnect`,
+   * or one stopped by [method@Hubs.Connection.stop_async], does not.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_AUTOMATIC_RECONNECT] =
+    g_param_spec_boolean ("automatic-reconnect", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:tls-database:
+   *
+   * The certificates to trust for `https` and `wss`, or %NULL for the
+   * system's.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL, G_TYPE_TLS_DATABASE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:state:
+   *
+   * The connection's state.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, HUBS_TYPE_CONNECTION_STATE,
+                       HUBS_CONNECTION_STATE_DISCONNECTED,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:connection-id:
+   *
+   * The connection id the server gave in negotiate, or %NULL (before
+   * connecting, or when negotiation was skipped).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CONNECTION_ID] =
+    g_param_spec_string ("connection-id", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * HubsConnection::closed:
+   * @self: the connection
+   * @error: (nullable): why the connection ended, or %NULL after a clean stop
+   *
+   * Emitted when a started connection has ended for good: stopped, closed by
+   * the server, lost without automatic reconnect, or after the last failed
+   * reconnect attempt.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * HubsConnection::reconnecting:
+   * @self: the connection
+   * @error: (nullable): why the connection was lost
+   *
+   * Emitted when a lost connection begins to reconnect. Calls made now fail
+   * until [signal@Hubs.Connection::reconnected].
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_RECONNECTING] =
+    g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * HubsConnection::reconnected:
+   * @self: the connection
+   * @connection_id: (nullable): the new connection id
+   *
+   * Emitted when a reconnect attempt has succeeded.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_RECONNECTED] =
+    g_signal_new ("reconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+hubs_connection_init (HubsConnection *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->protocol_name = g_strdup ("json");
+  self->transports = HUBS_TRANSPORT_ALL;
+  self->server_timeout = DEFAULT_SERVER_TIMEOUT_MS;
+  self->keep_alive_interval = DEFAULT_KEEP_ALIVE_MS;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  self->headers = g_ptr_array_new_with_free_func (g_free);
+  self->received = g_byte_array_new ();
+  self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, pending_call_free);
+  self->handlers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_ptr_array_unref);
+  self->next_handler_id = 1;
+}
+
+/* Public API */
+
+/**
+ * hubs_connection_new:
+ * @url: the hub's URL, such as `https://example.com/chat`
+ *
+ * Creates a connection to a hub with the default settings: every transport,
+ * the JSON protocol, no automatic reconnect. Other settings are construct
+ * properties, for g_object_new().
+ *
+ * Returns: (transfer full): a new connection, disconnected
+ *
+ * Since: 0.1
+ */
+HubsConnection *
+hubs_connection_new (const char *url)
+{
+  g_return_val_if_fail (url != NULL, NULL);
+
+  return g_object_new (HUBS_TYPE_CONNECTION, "url", url, NULL);
+}
+
+/**
+ * hubs_connection_get_url:
+ * @self: a connection
+ *
+ * Gets [property@Hubs.Connection:url].
+ *
+ * Returns: (transfer none): the hub's URL
+ *
+ * Since: 0.1
+ */
+const char *
+hubs_connection_get_url (HubsConnection *self)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), NULL);
+
+  return self->url;
+}
+
+/**
+ * hubs_connection_get_state:
+ * @self: a connection
+ *
+ * Gets [property@Hubs.Connection:state].
+ *
+ * Returns: the connection's state
+ *
+ * Since: 0.1
+ */
+HubsConnectionState
+hubs_connection_get_state (HubsConnection *self)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), HUBS_CONNECTION_STATE_DISCONNECTED);
+
+  return self->state;
+}
+
+/**
+ * hubs_connection_get_connection_id:
+ * @self: a connection
+ *
+ * Gets [property@Hubs.Connection:connection-id].
+ *
+ * Returns: (transfer none) (nullable): the connection id
+ *
+ * Since: 0.1
+ */
+const char *
+hubs_connection_get_connection_id (HubsConnection *self)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), NULL);
+
+  return self->connection_id;
+}
+
+/**
+ * hubs_connection_get_transport:
+ * @self: a connection
+ *
+ * Gets the transport in use.
+ *
+ * Returns: the transport, or %HUBS_TRANSPORT_NONE when not connected
+ *
+ * Since: 0.1
+ */
+HubsTransportType
+hubs_connection_get_transport (HubsConnection *self)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), HUBS_TRANSPORT_NONE);
+
+  return self->transport != NULL ? self->transport_type : HUBS_TRANSPORT_NONE;
+}
+
+/**
+ * hubs_connection_get_protocol:
+ * @self: a connection
+ *
+ * Gets [property@Hubs.Connection:protocol].
+ *
+ * Returns: (transfer none): `json` or `messagepack`
+ *
+ * Since: 0.1
+ */
+const char *
+hubs_connection_get_protocol (HubsConnection *self)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), NULL);
+
+  return self->protocol->name;
+}
+
+/**
+ * hubs_connection_add_header:
+ * @self: a connection
+ * @name: the header's name
+ * @value: its value
+ *
+ * Adds a header to every HTTP request of the connection: negotiate, the
+ * WebSocket upgrade, and the requests of Server-Sent Events and Long
+ * Polling. A header set twice keeps the last value.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_add_header (HubsConnection *self,
+                            const char     *name,
+                            const char     *value)
+{
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (value != NULL);
+
+  for (guint i = 0; i + 1 < self->headers->len; i += 2)
+    if (g_ascii_strcasecmp (self->headers->pdata[i], name) == 0)
+      {
+        g_free (self->headers->pdata[i + 1]);
+        self->headers->pdata[i + 1] = g_strdup (value);
+        return;
+      }
+  g_ptr_array_add (self->headers, g_strdup (name));
+  g_ptr_array_add (self->headers, g_strdup (value));
+}
+
+/**
+ * hubs_connection_set_access_token_func:
+ * @self: a connection
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   gives the access token, or %NULL to send none
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the function that gives the bearer token sent with every request of
+ * a start or reconnect attempt (SignalR's `accessTokenFactory`). A token a
+ * negotiate redirect hands out replaces it until the next attempt.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_set_access_token_func (HubsConnection      *self,
+                                       HubsAccessTokenFunc  func,
+                                       gpointer             user_data,
+                                       GDestroyNotify       destroy)
+{
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+
+  if (self->token_destroy != NULL)
+    self->token_destroy (self->token_data);
+  self->token_func = func;
+  self->token_data = user_data;
+  self->token_destroy = destroy;
+}
+
+/**
+ * hubs_connection_set_reconnect_policy:
+ * @self: a connection
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   the delay before each attempt, or %NULL for the default delays
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets when a lost connection tries again and turns
+ * [property@Hubs.Connection:automatic-reconnect] on. Without a function,
+ * the attempts come after 0, 2, 10 and 30 seconds, then the connection
+ * closes, like the JavaScript client's `withAutomaticReconnect()`.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_set_reconnect_policy (HubsConnection          *self,
+                                      HubsReconnectPolicyFunc  func,
+                                      gpointer                 user_data,
+                                      GDestroyNotify           destroy)
+{
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+
+  if (self->policy_destroy != NULL)
+    self->policy_destroy (self->policy_data);
+  self->policy_func = func;
+  self->policy_data = user_data;
+  self->policy_destroy = destroy;
+  g_object_set (self, "automatic-reconnect", TRUE, NULL);
+}
+
+static gboolean
+abort_cancelled_start (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+
+  if (self->state == HUBS_CONNECTION_STATE_CONNECTING && self->attempt_task != NULL)
+    abort_attempt (self, "The start was cancelled.");
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs where the cancellable was cancelled: the start ends from the
+ * connection's own context. */
+static void
+start_cancelled (GCancellable *cancellable,
+                 gpointer      user_data)
+{
+  HubsConnection *self = user_data;
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, abort_cancelled_start, g_object_ref (self), g_object_unref);
+  g_source_set_static_name (source, "[hubs] cancelled start");
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static void
+start_attempt_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  HubsConnection *self = HUBS_CONNECTION (source);
+  g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+  g_autoptr(GError) error = NULL;
+
+  if (self->start_cancelled_id != 0 && task != NULL)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), self->start_cancelled_id);
+      self->start_cancelled_id = 0;
+    }
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_debug ("Failed to start the connection: %s", error->message);
+      if (self->state == HUBS_CONNECTION_STATE_DISCONNECTING)
+        complete_close (self, NULL);
+      else
+        set_state (self, HUBS_CONNECTION_STATE_DISCONNECTED);
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  set_state (self, HUBS_CONNECTION_STATE_CONNECTED);
+  self->connection_started = TRUE;
+  start_keep_alive (self);
+  if (!hubs_client_transport_has_inherent_keep_alive (self->transport))
+    {
+      g_autoptr(HubsHubMessage) ping = hubs_hub_message_new_ping ();
+
+      send_message (self, ping);
+    }
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * hubs_connection_start_async:
+ * @self: a disconnected connection
+ * @cancellable: (nullable): a cancellable, or %NULL
+ * @callback: (scope async) (closure user_data): called once connected, or
+ *   when starting failed
+ * @user_data: data for @callback
+ *
+ * Starts the connection: negotiate, transport, handshake. Fails with the
+ * negotiate's or the handshake's error (%HUBS_ERROR_HANDSHAKE_FAILED,
+ * `Server returned handshake error: …`), with `Unable to connect to the
+ * server with any of the available transports. …` when no transport
+ * connected, or with %G_IO_ERROR_CANCELLED when stopped or cancelled first.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_start_async (HubsConnection      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hubs_connection_start_async);
+  g_task_set_name (task, "[hubs] connection start");
+  /* A start that got through reports it, cancelled or not. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (self->state != HUBS_CONNECTION_STATE_DISCONNECTED)
+    {
+      g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_FAILED,
+                               "Cannot start a HubConnection that is not in the 'Disconnected' state.");
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  set_state (self, HUBS_CONNECTION_STATE_CONNECTING);
+  self->start_task = g_steal_pointer (&task);
+  if (cancellable != NULL)
+    self->start_cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (start_cancelled),
+                                                      self, NULL);
+  start_attempt (self, start_attempt_done);
+}
+
+/**
+ * hubs_connection_start_finish:
+ * @self: a connection
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Hubs.Connection.start_async].
+ *
+ * Returns: %TRUE once connected
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_connection_start_finish (HubsConnection  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * hubs_connection_stop_async:
+ * @self: a connection
+ * @cancellable: (nullable): a cancellable, or %NULL
+ * @callback: (scope async) (closure user_data): called once disconnected
+ * @user_data: data for @callback
+ *
+ * Stops the connection: sends a Close message, ends the transport, fails
+ * the invocations still waiting, and emits [signal@Hubs.Connection::closed]
+ * without an error if the connection had started. A start under way fails
+ * with %G_IO_ERROR_CANCELLED; a reconnect under way ends. Stopping a
+ * disconnected connection succeeds at once.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_stop_async (HubsConnection      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(HubsConnection) keep = NULL;
+  HubsConnectionState previous;
+
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  keep = g_object_ref (self);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hubs_connection_stop_async);
+  g_task_set_name (task, "[hubs] connection stop");
+
+  if (self->state == HUBS_CONNECTION_STATE_DISCONNECTED)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_ptr_array_add (self->stop_tasks, g_steal_pointer (&task));
+  if (self->state == HUBS_CONNECTION_STATE_DISCONNECTING)
+    return;
+
+  previous = self->state;
+  set_state (self, HUBS_CONNECTION_STATE_DISCONNECTING);
+
+  if (self->reconnect_source != NULL)
+    {
+      complete_close (self, NULL);
+      return;
+    }
+
+  if (previous == HUBS_CONNECTION_STATE_CONNECTED)
+    {
+      g_autoptr(HubsHubMessage) close = hubs_hub_message_new_close (NULL, FALSE);
+
+      send_message (self, close);
+    }
+  clear_timers (self);
+
+  if (self->attempt_task != NULL)
+    {
+      abort_attempt (self, self->handshake_done || self->transport != NULL ?
+                     "The connection was stopped before the hub handshake could complete." :
+                     "The connection was stopped during negotiation.");
+      return;
+    }
+  if (self->transport != NULL)
+    hubs_client_transport_stop (self->transport, NULL);
+  else
+    complete_close (self, NULL);
+}
+
+/**
+ * hubs_connection_stop_finish:
+ * @self: a connection
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Hubs.Connection.stop_async].
+ *
+ * Returns: %TRUE once disconnected
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_connection_stop_finish (HubsConnection  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+check_connected (HubsConnection  *self,
+                 GError         **error)
+{
+  if (self->state == HUBS_CONNECTION_STATE_CONNECTED && self->transport != NULL)
+    return TRUE;
+  g_set_error_literal (error, HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                       "Cannot send data if the connection is not in the 'Connected' State.");
+  return FALSE;
+}
+
+static void
+invocation_cancelled (GCancellable *cancellable,
+                      gpointer      user_data)
+{
+  PendingCall *call = user_data;
+  HubsConnection *self = call->connection;
+  g_autoptr(GTask) task = g_object_ref (call->task);
+
+  /* Runs inside g_cancellable_connect() when already cancelled: the call
+   * is not in the table yet then, and the caller returns the error. */
+  if (self == NULL || g_hash_table_lookup (self->pending, call->invocation_id) != call)
+    return;
+  call->cancelled_id = 0;
+  g_hash_table_steal (self->pending, call->invocation_id);
+  pending_call_free (call);
+  g_task_return_error_if_cancelled (task);
+}
+
+/**
+ * hubs_connection_invoke_async:
+ * @self: a connected connection
+ * @method: the hub method's name
+ * @n_args: the number of arguments
+ * @args: (array length=n_args) (nullable): the arguments, written by the
+ *   protocol according to their types
+ * @result_type: the type to bind the result to, or %G_TYPE_INVALID to take
+ *   any value as a `GVariant`
+ * @cancellable: (nullable): a cancellable, or %NULL
+ * @callback: (scope async) (closure user_data): called with the result
+ * @user_data: data for @callback
+ *
+ * Calls a hub method and waits for its completion (SignalR's `invoke`).
+ *
+ * It fails with the server's error text as a %HUBS_HUB_ERROR, with
+ * %HUBS_ERROR_CONNECTION_CLOSED when not connected or when the connection
+ * ends first, with %HUBS_ERROR_BINDING_FAILED when the result does not fit
+ * @result_type, and with %G_IO_ERROR_CANCELLED when @cancellable is
+ * cancelled (the server still runs the method).
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_invoke_async (HubsConnection      *self,
+                              const char          *method,
+                              guint                n_args,
+                              const GValue        *args,
+                              GType                result_type,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(HubsHubMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  PendingCall *call;
+
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (n_args == 0 || args != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hubs_connection_invoke_async);
+  g_task_set_name (task, "[hubs] connection invoke");
+
+  if (!check_connected (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  call = g_new0 (PendingCall, 1);
+  call->connection = self;
+  call->invocation_id = next_invocation_id (self);
+  call->task = g_object_ref (task);
+  call->result_type = result_type == G_TYPE_INVALID || result_type == G_TYPE_NONE ?
+                      G_TYPE_VARIANT : result_type;
+  g_hash_table_insert (self->pending, call->invocation_id, call);
+  if (cancellable != NULL)
+    {
+      call->cancellable = g_object_ref (cancellable);
+      call->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (invocation_cancelled), call, NULL);
+    }
+
+  message = hubs_hub_message_new_invocation (call->invocation_id, method, n_args, args);
+  send_message (self, message);
+}
+
+/**
+ * hubs_connection_invoke_finish:
+ * @self: a connection
+ * @result: the result given to the callback
+ * @value: (out caller-allocates) (optional): an unset value that receives
+ *   the method's result
+ * @error: return location for an error
+ *
+ * Finishes [method@Hubs.Connection.invoke_async]. The result of a method
+ * that returns nothing is a `GVariant` value holding %NULL.
+ *
+ * Returns: %TRUE if the method completed without an error
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_connection_invoke_finish (HubsConnection  *self,
+                               GAsyncResult    *result,
+                               GValue          *value,
+                               GError         **error)
+{
+  GValue *result_value;
+
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  result_value = g_task_propagate_pointer (G_TASK (result), error);
+  if (result_value == NULL)
+    return FALSE;
+
+  if (value != NULL && G_IS_VALUE (result_value))
+    {
+      g_value_init (value, G_VALUE_TYPE (result_value));
+      g_value_copy (result_value, value);
+    }
+  value_free (result_value);
+  return TRUE;
+}
+
+/**
+ * hubs_connection_send_async:
+ * @self: a connected connection
+ * @method: the hub method's name
+ * @n_args: the number of arguments
+ * @args: (array length=n_args) (nullable): the arguments
+ * @cancellable: (nullable): a cancellable, or %NULL
+ * @callback: (scope async) (nullable) (closure user_data): called once the
+ *   invocation is sent
+ * @user_data: data for @callback
+ *
+ * Calls a hub method without waiting for it (SignalR's `send`): the server
+ * answers nothing, not even errors. Fails only when not connected.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_send_async (HubsConnection      *self,
+                            const char          *method,
+                            guint                n_args,
+                            const GValue        *args,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(HubsHubMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (n_args == 0 || args != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hubs_connection_send_async);
+  g_task_set_name (task, "[hubs] connection send");
+
+  if (!check_connected (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  message = hubs_hub_message_new_invocation (NULL, method, n_args, args);
+  send_message (self, message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * hubs_connection_send_finish:
+ * @self: a connection
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Hubs.Connection.send_async].
+ *
+ * Returns: %TRUE if the invocation was sent
+ *
+ * Since: 0.1
+ */
+gboolean
+hubs_connection_send_finish (HubsConnection  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+stream_fail_later (gpointer user_data)
+{
+  GPtrArray *args = user_data;
+
+  hubs_client_stream_complete (args->pdata[0], args->pdata[1]);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stream_fail_later_free (gpointer user_data)
+{
+  GPtrArray *args = user_data;
+
+  g_object_unref (args->pdata[0]);
+  g_error_free (args->pdata[1]);
+  g_ptr_array_unref (args);
+}
+
+/**
+ * hubs_connection_stream:
+ * @self: a connected connection
+ * @method: the streaming hub method's name
+ * @n_args: the number of arguments
+ * @args: (array length=n_args) (nullable): the arguments
+ * @item_type: the type to bind each item to, or %G_TYPE_INVALID to take
+ *   any value as a `GVariant`
+ *
+ * Calls a streaming hub method (SignalR's `stream`). Its items arrive in
+ * the returned stream's [signal@Hubs.ClientStream::item] signal and its end
+ * in [signal@Hubs.ClientStream::completed]; when not connected, the stream
+ * completes with %HUBS_ERROR_CONNECTION_CLOSED once the main context runs.
+ *
+ * Returns: (transfer full): the stream
+ *
+ * Since: 0.1
+ */
+HubsClientStream *
+hubs_connection_stream (HubsConnection *self,
+                        const char     *method,
+                        guint           n_args,
+                        const GValue   *args,
+                        GType           item_type)
+{
+  g_autoptr(HubsHubMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *invocation_id = NULL;
+  HubsClientStream *stream;
+  PendingCall *call;
+
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (method != NULL, NULL);
+  g_return_val_if_fail (n_args == 0 || args != NULL, NULL);
+
+  invocation_id = next_invocation_id (self);
+  stream = hubs_client_stream_new (self, invocation_id);
+
+  if (!check_connected (self, &error))
+    {
+      GPtrArray *later = g_ptr_array_new_full (2, NULL);
+      GSource *source = g_idle_source_new ();
+
+      g_ptr_array_set_free_func (later, NULL);
+      g_ptr_array_add (later, g_object_ref (stream));
+      g_ptr_array_add (later, g_steal_pointer (&error));
+      g_source_set_callback (source, stream_fail_later, later, stream_fail_later_free);
+      g_source_attach (source, self->context);
+      g_source_unref (source);
+      return stream;
+    }
+
+  call = g_new0 (PendingCall, 1);
+  call->connection = self;
+  call->invocation_id = g_steal_pointer (&invocation_id);
+  call->stream = g_object_ref (stream);
+  call->result_type = item_type == G_TYPE_INVALID || item_type == G_TYPE_NONE ?
+                      G_TYPE_VARIANT : item_type;
+  g_hash_table_insert (self->pending, call->invocation_id, call);
+
+  message = hubs_hub_message_new_invocation (call->invocation_id, method, n_args, args);
+  message->type = HUBS_MESSAGE_STREAM_INVOCATION;
+  send_message (self, message);
+  return stream;
+}
+
+/**
+ * hubs_connection_on:
+ * @self: a connection
+ * @method: the client method's name, matched without regard to case
+ * @n_params: the number of parameters, or 0 to take the arguments as sent
+ * @param_types: (array length=n_params) (nullable): the type to bind each
+ *   argument to
+ * @func: (scope notified) (closure user_data) (destroy destroy): the handler
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the handler is removed
+ *
+ * Registers a handler of a client method: when the server calls @method,
+ * every handler registered for it runs, in order, with the arguments bound
+ * to its @param_types, or, without types, each as a `GVariant` holding the
+ * value in its natural form (the protocol's docs list the forms). A handler
+ * whose types do not fit the arguments is skipped with a warning.
+ *
+ * Returns: the handler's id, for [method@Hubs.Connection.off]
+ *
+ * Since: 0.1
+ */
+guint
+hubs_connection_on (HubsConnection       *self,
+                    const char           *method,
+                    guint                 n_params,
+                    const GType          *param_types,
+                    HubsClientMethodFunc  func,
+                    gpointer              user_data,
+                    GDestroyNotify        destroy)
+{
+  g_autofree char *name = NULL;
+  GPtrArray *handlers;
+  Handler *handler;
+
+  g_return_val_if_fail (HUBS_IS_CONNECTION (self), 0);
+  g_return_val_if_fail (method != NULL, 0);
+  g_return_val_if_fail (n_params == 0 || param_types != NULL, 0);
+  g_return_val_if_fail (func != NULL, 0);
+
+  name = g_utf8_strdown (method, -1);
+  handlers = g_hash_table_lookup (self->handlers, name);
+  if (handlers == NULL)
+    {
+      handlers = g_ptr_array_new_with_free_func (handler_free);
+      g_hash_table_insert (self->handlers, g_steal_pointer (&name), handlers);
+    }
+
+  handler = g_new0 (Handler, 1);
+  handler->id = self->next_handler_id++;
+  handler->n_params = n_params;
+  handler->param_types = n_params > 0 ? g_memdup2 (param_types, n_params * sizeof (GType)) : NULL;
+  handler->func = func;
+  handler->user_data = user_data;
+  handler->destroy = destroy;
+  g_ptr_array_add (handlers, handler);
+  return handler->id;
+}
+
+/**
+ * hubs_connection_off:
+ * @self: a connection
+ * @handler_id: an id from [method@Hubs.Connection.on]
+ *
+ * Removes a handler of a client method.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_off (HubsConnection *self,
+                     guint           handler_id)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+
+  g_hash_table_iter_init (&iter, self->handlers);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GPtrArray *handlers = value;
+
+      for (guint i = 0; i < handlers->len; i++)
+        if (((Handler *) handlers->pdata[i])->id == handler_id)
+          {
+            g_ptr_array_remove_index (handlers, i);
+            if (handlers->len == 0)
+              g_hash_table_iter_remove (&iter);
+            return;
+          }
+    }
+  g_critical ("%s: no handler with id %u", G_STRFUNC, handler_id);
+}
