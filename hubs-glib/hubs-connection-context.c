@@ -17,6 +17,7 @@
 #include "hubs-metrics-private.h"
 #include "hubs-message-buffer-private.h"
 #include "hubs-stream-private.h"
+#include "hubs-ticker-private.h"
 #include "hubs-user.h"
 
 /* A connection whose outgoing queue holds more than this is not reading: it
@@ -62,7 +63,7 @@ struct _HubsConnectionContext
   gboolean in_on_connected;
 
   guint handshake_timeout_id;
-  guint heartbeat_id;
+  HubsTickerEntry *heartbeat;
   gint64 last_ping_sent;
   gint64 last_received;
   gboolean client_timeout_active;
@@ -88,7 +89,7 @@ hubs_connection_context_dispose (GObject *object)
   HubsConnectionContext *self = HUBS_CONNECTION_CONTEXT (object);
 
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->heartbeat_id, g_source_remove);
+  g_clear_pointer (&self->heartbeat, hubs_ticker_remove);
   if (self->caller != NULL)
     hubs_caller_context_detach (self->caller);
 
@@ -260,7 +261,7 @@ close_with_message (HubsConnectionContext *self,
     }
 
   self->state = STATE_CLOSING;
-  g_clear_handle_id (&self->heartbeat_id, g_source_remove);
+  g_clear_pointer (&self->heartbeat, hubs_ticker_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
   hubs_http_connection_close (self->http, NULL);
   /* As HubConnectionHandler: the hub side ends now, while the transport
@@ -326,7 +327,7 @@ hubs_connection_context_send (HubsConnectionContext *self,
       set_close_error (self, error);
       /* No Close message: it would only wait behind the rest. */
       self->state = STATE_CLOSING;
-      g_clear_handle_id (&self->heartbeat_id, g_source_remove);
+      g_clear_pointer (&self->heartbeat, hubs_ticker_remove);
       hubs_http_connection_abort (self->http);
       return FALSE;
     }
@@ -594,7 +595,7 @@ heartbeat (gpointer user_data)
     {
       g_autoptr(GError) error = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
                                                      "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.");
-      self->heartbeat_id = 0;
+      self->heartbeat = NULL;
       HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "ClientTimeout", self, NULL,
                            "Client timeout (%ums) elapsed without receiving a message from the client. "
                            "Closing connection.", s->client_timeout_interval_ms);
@@ -637,11 +638,11 @@ start_heartbeat (HubsConnectionContext *self)
   self->last_ping_sent = self->last_received = g_get_monotonic_time ();
 
   /* ASP.NET Core ticks every second; shorter intervals (tests) tick faster.
-   * Whole seconds let GLib wake every connection's timer at once. */
+   * One timer for all the connections of an interval. */
   if (shortest >= 4000)
-    self->heartbeat_id = g_timeout_add_seconds (1, heartbeat, self);
+    self->heartbeat = hubs_ticker_add (1000, heartbeat, self);
   else
-    self->heartbeat_id = g_timeout_add (MAX (shortest / 4, 5), heartbeat, self);
+    self->heartbeat = hubs_ticker_add (MAX (shortest / 4, 5), heartbeat, self);
 }
 
 static void
@@ -1197,7 +1198,7 @@ finish (HubsConnectionContext *self)
     HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "ConnectionClosed", self, NULL, "Connection closed: %s.",
                          self->close_error ? self->close_error->message : "normal closure");
 
-  g_clear_handle_id (&self->heartbeat_id, g_source_remove);
+  g_clear_pointer (&self->heartbeat, hubs_ticker_remove);
   g_clear_handle_id (&self->handshake_timeout_id, g_source_remove);
   g_clear_pointer (&self->waiting, hubs_hub_message_unref);
   g_clear_pointer (&self->blocked_item, hubs_hub_message_unref);

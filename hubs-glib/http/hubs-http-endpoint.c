@@ -458,6 +458,11 @@ websocket_upgraded (SoupServerMessage *message,
 
   g_signal_handlers_disconnect_by_func (message, websocket_upgraded, user_data);
 
+  /* Below libsoup's stream, the socket, for the poller; not under TLS,
+   * whose stream holds decrypted input the socket does not show. */
+  if (g_strcmp0 (g_uri_get_scheme (soup_server_message_get_uri (message)), "http") == 0)
+    options.socket = soup_server_message_get_socket (message);
+
   stream = soup_server_message_steal_connection (message);
   transport = hubs_websocket_transport_new (stream, &options);
   hubs_metrics_attach_transport (hubs_server_get_metrics (upgrade->endpoint->server), transport);

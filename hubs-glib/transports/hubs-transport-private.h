@@ -114,6 +114,25 @@ void                hubs_write_scheduler_schedule (HubsWriteScheduler *self,
                                                    GObject            *object,
                                                    HubsWriteFlushFunc  flush);
 
+/* One epoll descriptor, in one GSource, for the sockets of a main context:
+ * see hubs-poller.c. A watch reports @condition (G_IO_IN, G_IO_OUT,
+ * G_IO_HUP, G_IO_ERR) while the events set with
+ * hubs_poller_watch_set_events() hold, level-triggered. */
+typedef struct _HubsPoller HubsPoller;
+typedef struct _HubsPollerWatch HubsPollerWatch;
+typedef void (*HubsPollerFunc) (gpointer user_data, GIOCondition condition);
+
+/* NULL if epoll is not available. */
+HubsPollerWatch *hubs_poller_watch_new        (GMainContext    *context,
+                                               int              fd,
+                                               HubsPollerFunc   func,
+                                               gpointer         user_data);
+/* G_IO_IN and/or G_IO_OUT, or 0 for none. */
+void             hubs_poller_watch_set_events (HubsPollerWatch *watch,
+                                               GIOCondition     condition);
+/* Before the descriptor is closed. */
+void             hubs_poller_watch_free       (HubsPollerWatch *watch);
+
 /* The WebSocket transport: RFC 6455 framing on a stream whose HTTP upgrade
  * has been completed (the 101 written). Server side: client frames must be
  * masked, ours are not. No extensions. The transport type property of the
@@ -129,6 +148,11 @@ typedef struct
   guint close_timeout_ms;       /* wait for the peer's close: 5000 */
   HubsWriteScheduler *scheduler; /* NULL: the transport schedules its own
                                  * flushes with a writable-socket source */
+  GSocket *socket;              /* the plain socket under a wrapping stream
+                                 * (libsoup's), watched through the context's
+                                 * poller; NULL: the stream's own, if it is a
+                                 * GSocketConnection, else pollable sources.
+                                 * Never a TLS connection's socket. */
 } HubsWebSocketOptions;
 
 #define HUBS_TYPE_WEBSOCKET_TRANSPORT (hubs_websocket_transport_get_type ())

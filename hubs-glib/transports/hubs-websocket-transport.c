@@ -99,6 +99,11 @@ struct _HubsWebSocketTransport
   GMainContext *context;
   HubsWebSocketOptions options;
 
+  /* A plain socket is watched through the context's poller; other
+   * streams (TLS) through pollable sources. */
+  HubsPollerWatch *watch;
+  guint watch_read : 1;
+  guint watch_write : 1;        /* only while the socket would block */
   GSource *read_source;
   GSource *write_source;        /* only while the socket would block */
   gboolean flush_scheduled;     /* with options.scheduler */
@@ -1048,6 +1053,23 @@ on_readable (GObject  *pollable,
   return G_SOURCE_CONTINUE;
 }
 
+/* Reads what the stream holds, then waits for the socket. */
+static gboolean
+on_first_read (gpointer user_data)
+{
+  HubsWebSocketTransport *self = g_object_ref (user_data);
+
+  g_clear_pointer (&self->resume_source, g_source_unref);
+  for (guint i = 0; i < 64 && reading_enabled (self) && self->resume_source == NULL &&
+       g_pollable_input_stream_is_readable (self->input); i++)
+    read_and_process (self, TRUE);
+  if (!self->finished)
+    update_read_source (self);
+  g_object_unref (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_resume (gpointer user_data)
 {
@@ -1083,12 +1105,60 @@ schedule_resume (HubsWebSocketTransport *self)
   g_source_attach (self->resume_source, self->context);
 }
 
-/* The read source exists exactly while input is wanted, so a paused
- * transport costs the main loop nothing. */
+static void flush_queue (HubsWebSocketTransport *self);
+
+static void
+on_io (gpointer     user_data,
+       GIOCondition condition)
+{
+  HubsWebSocketTransport *self = g_object_ref (user_data);
+
+  if (self->watch_write && (condition & (G_IO_OUT | G_IO_HUP | G_IO_ERR)))
+    flush_queue (self);
+  if (!self->finished && self->watch_read && (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    read_and_process (self, TRUE);
+  g_object_unref (self);
+}
+
+static void
+watch_update (HubsWebSocketTransport *self,
+              gboolean                read,
+              gboolean                write)
+{
+  self->watch_read = read;
+  self->watch_write = write;
+  hubs_poller_watch_set_events (self->watch, (read ? G_IO_IN : 0) | (write ? G_IO_OUT : 0));
+}
+
+/* Whether the socket would block and output waits for it. */
+static gboolean
+waiting_writable (HubsWebSocketTransport *self)
+{
+  return self->write_source != NULL || self->watch_write;
+}
+
+static void
+stop_waiting_writable (HubsWebSocketTransport *self)
+{
+  if (self->watch != NULL)
+    watch_update (self, self->watch_read, FALSE);
+  else
+    destroy_source (&self->write_source);
+}
+
+/* Input is watched exactly while it is wanted, so a paused transport costs
+ * the main loop nothing. */
 static void
 update_read_source (HubsWebSocketTransport *self)
 {
   gboolean wanted = reading_enabled (self) && self->resume_source == NULL;
+
+  if (self->watch != NULL)
+    {
+      if (wanted != self->watch_read)
+        watch_update (self, wanted, self->watch_write);
+      return;
+    }
 
   if (wanted && self->read_source == NULL)
     {
@@ -1201,7 +1271,7 @@ flush_queue (HubsWebSocketTransport *self)
     }
 
   if (queue_length (self) == 0)
-    destroy_source (&self->write_source);
+    stop_waiting_writable (self);
   else
     ensure_write_source (self);
 
@@ -1247,8 +1317,14 @@ on_writable (GObject  *pollable,
 static void
 ensure_write_source (HubsWebSocketTransport *self)
 {
-  if (self->write_source != NULL || self->finished || queue_length (self) == 0)
+  if (waiting_writable (self) || self->finished || queue_length (self) == 0)
     return;
+
+  if (self->watch != NULL)
+    {
+      watch_update (self, self->watch_read, TRUE);
+      return;
+    }
 
   self->write_source = g_pollable_output_stream_create_source (self->output, NULL);
   g_source_set_static_name (self->write_source, "[hubs] WebSocket write");
@@ -1263,7 +1339,7 @@ scheduled_flush (GObject *object)
 
   self->flush_scheduled = FALSE;
   /* While the socket would block, its own source writes when it can. */
-  if (!self->finished && self->write_source == NULL)
+  if (!self->finished && !waiting_writable (self))
     flush_queue (self);
 }
 
@@ -1277,7 +1353,7 @@ schedule_flush (HubsWebSocketTransport *self)
       return;
     }
 
-  if (self->flush_scheduled || self->write_source != NULL ||
+  if (self->flush_scheduled || waiting_writable (self) ||
       self->finished || queue_length (self) == 0)
     return;
 
@@ -1294,6 +1370,8 @@ shut_down (HubsWebSocketTransport *self)
   destroy_source (&self->write_source);
   destroy_source (&self->resume_source);
   destroy_source (&self->close_timer);
+  self->watch_read = self->watch_write = FALSE;
+  g_clear_pointer (&self->watch, hubs_poller_watch_free);
 
   queue_clear (self);
   held_clear (self);
@@ -1344,6 +1422,21 @@ hubs_websocket_transport_start (HubsTransport *transport)
     return;
 
   self->started = TRUE;
+
+  /* Input that the stream read ahead of the upgrade (a client that did not
+   * wait for the 101) is in its buffer, where the socket's readiness does
+   * not show it: it is read once the application is listening. */
+  if (self->watch != NULL && self->held_len == 0 &&
+      g_pollable_input_stream_is_readable (self->input))
+    {
+      self->resume_source = g_idle_source_new ();
+      g_source_set_priority (self->resume_source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (self->resume_source, "[hubs] WebSocket first read");
+      g_source_set_callback (self->resume_source, on_first_read, self, NULL);
+      g_source_attach (self->resume_source, self->context);
+      return;
+    }
+
   schedule_resume (self);
 }
 
@@ -1549,6 +1642,17 @@ hubs_websocket_transport_new (GIOStream                  *stream,
     self->options.low_watermark = self->options.high_watermark;
   if (self->options.scheduler != NULL)
     hubs_write_scheduler_ref (self->options.scheduler);
+
+  /* Reads and writes still go through @stream, which may hold input read
+   * ahead (see hubs_websocket_transport_start()); only readiness comes
+   * from the socket. */
+  if (self->options.socket != NULL)
+    self->watch = hubs_poller_watch_new (self->context, g_socket_get_fd (self->options.socket), on_io, self);
+  else if (G_IS_SOCKET_CONNECTION (stream))
+    self->watch = hubs_poller_watch_new (self->context,
+                                         g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream))),
+                                         on_io, self);
+  self->options.socket = NULL;
 
   return HUBS_TRANSPORT (self);
 }
