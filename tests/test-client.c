@@ -438,6 +438,8 @@ fixture_set_up (Fixture       *f,
   f->fake.authorizations = g_ptr_array_new_with_free_func (g_free);
   f->fake.websockets = g_ptr_array_new_with_free_func (g_object_unref);
   soup_server_add_handler (f->fake.server, "/fake/negotiate", fake_negotiate, &f->fake, NULL);
+  /* Negotiates, but carries no transport. */
+  soup_server_add_handler (f->fake.server, "/none/negotiate", fake_negotiate, &f->fake, NULL);
   soup_server_add_websocket_handler (f->fake.server, "/fake", NULL, NULL, fake_websocket, &f->fake, NULL);
   soup_server_listen_local (f->fake.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
@@ -511,8 +513,9 @@ static char *
 url_for (Fixture    *f,
          const char *path)
 {
-  return g_strdup_printf ("http://127.0.0.1:%u%s",
-                          g_str_has_prefix (path, "/fake") ? f->fake.port : f->port, path);
+  gboolean scripted = g_str_has_prefix (path, "/fake") || g_str_has_prefix (path, "/none");
+
+  return g_strdup_printf ("http://127.0.0.1:%u%s", scripted ? f->fake.port : f->port, path);
 }
 
 static HubsConnection *
@@ -580,28 +583,45 @@ int_value (GValue *value,
   g_value_set_int (value, number);
 }
 
-/* Start, invoke, stop */
+/* Start, invoke, stop: over each transport and protocol */
+
+typedef struct
+{
+  const char *protocol;
+  HubsTransportType transport;
+} Param;
+
+static HubsConnection *
+new_param_connection (Fixture       *f,
+                      const char    *path,
+                      gconstpointer  data)
+{
+  const Param *param = data;
+  g_autofree char *url = url_for (f, path);
+
+  return watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "protocol", param->protocol,
+                                 "transports", param->transport, NULL));
+}
 
 static void
 test_start_stop (Fixture       *f,
                  gconstpointer  data)
 {
-  const char *protocol = data;
-  g_autofree char *url = url_for (f, "/hub");
+  const Param *param = data;
   g_autoptr(HubsConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GValue) arg = G_VALUE_INIT;
   g_auto(GValue) value = G_VALUE_INIT;
 
-  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "protocol", protocol, NULL));
+  connection = new_param_connection (f, "/hub", data);
   g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_DISCONNECTED);
-  g_assert_cmpstr (hubs_connection_get_protocol (connection), ==, protocol);
+  g_assert_cmpstr (hubs_connection_get_protocol (connection), ==, param->protocol);
   g_assert_null (hubs_connection_get_connection_id (connection));
 
   g_assert_true (start (connection, &error));
   g_assert_no_error (error);
   g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_CONNECTED);
-  g_assert_cmpint (hubs_connection_get_transport (connection), ==, HUBS_TRANSPORT_WEB_SOCKETS);
+  g_assert_cmpint (hubs_connection_get_transport (connection), ==, param->transport);
   g_assert_cmpuint (strlen (hubs_connection_get_connection_id (connection)), ==, 22);
   WAIT_UNTIL (state.n_connected == 1);
 
@@ -645,14 +665,12 @@ static void
 test_invoke (Fixture       *f,
              gconstpointer  data)
 {
-  const char *protocol = data;
-  g_autofree char *url = url_for (f, "/hub");
   g_autoptr(HubsConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   GValue args[2] = { G_VALUE_INIT, G_VALUE_INIT };
   g_auto(GValue) value = G_VALUE_INIT;
 
-  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "protocol", protocol, NULL));
+  connection = new_param_connection (f, "/hub", data);
   g_assert_true (start (connection, &error));
 
   int_value (&args[0], 40);
@@ -793,8 +811,8 @@ static void
 test_on (Fixture       *f,
          gconstpointer  data)
 {
-  g_autoptr(HubsConnection) connection = new_connection (f, "/hub");
-  g_autoptr(HubsConnection) other = new_connection (f, "/hub");
+  g_autoptr(HubsConnection) connection = new_param_connection (f, "/hub", data);
+  g_autoptr(HubsConnection) other = new_param_connection (f, "/hub", data);
   g_autoptr(GError) error = NULL;
   GType types[] = { G_TYPE_STRING, G_TYPE_INT };
   Handled typed = { 0, }, any = { 0, }, on_other = { 0, };
@@ -868,8 +886,6 @@ static void
 test_client_results (Fixture       *f,
                      gconstpointer  data)
 {
-  const char *protocol = data;
-  g_autofree char *url = url_for (f, "/hub");
   g_autoptr(HubsConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   GType types[] = { G_TYPE_INT };
@@ -878,7 +894,7 @@ test_client_results (Fixture       *f,
   g_auto(GValue) value = G_VALUE_INIT;
   guint id;
 
-  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "protocol", protocol, NULL));
+  connection = new_param_connection (f, "/hub", data);
   g_assert_true (start (connection, &error));
   int_value (&arg, 21);
 
@@ -964,15 +980,13 @@ static void
 test_stream (Fixture       *f,
              gconstpointer  data)
 {
-  const char *protocol = data;
-  g_autofree char *url = url_for (f, "/hub");
   g_autoptr(HubsConnection) connection = NULL;
   g_autoptr(HubsClientStream) stream = NULL;
   g_autoptr(GError) error = NULL;
   Streamed streamed = { g_array_new (FALSE, FALSE, sizeof (int)), };
   g_auto(GValue) arg = G_VALUE_INIT;
 
-  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "protocol", protocol, NULL));
+  connection = new_param_connection (f, "/hub", data);
   g_assert_true (start (connection, &error));
 
   int_value (&arg, 4);
@@ -1079,7 +1093,7 @@ static void
 test_server_close (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(HubsConnection) connection = new_connection (f, "/hub");
+  g_autoptr(HubsConnection) connection = new_param_connection (f, "/hub", data);
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -1333,6 +1347,27 @@ test_negotiate_not_found (Fixture       *f,
                    "Either this is not a SignalR endpoint or there is a proxy blocking the connection.");
 }
 
+/* The next transport after a failed one, with a new negotiate. */
+static void
+test_transport_fallback (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(HubsConnection) connection = new_connection (f, "/none");
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (f->fake.negotiate_bodies,
+                   g_strdup ("{\"negotiateVersion\":1,\"connectionId\":\"a\",\"connectionToken\":\"b\","
+                             "\"availableTransports\":[{\"transport\":\"WebSockets\",\"transferFormats\":[\"Text\"]},"
+                             "{\"transport\":\"LongPolling\",\"transferFormats\":[\"Text\",\"Binary\"]}]}"));
+  g_assert_false (start (connection, &error));
+  g_assert_error (error, HUBS_ERROR, HUBS_ERROR_FAILED);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "Unable to connect to the server with any of the available transports. WebSockets failed: "));
+  g_assert_true (g_str_has_suffix (error->message, " LongPolling failed: Not Found: Status code '404'"));
+  g_assert_cmpuint (f->fake.n_negotiates, ==, 2);
+  g_assert_cmpuint (f->closed->len, ==, 0);
+}
+
 static void
 test_close_allow_reconnect (Fixture       *f,
                             gconstpointer  data)
@@ -1388,6 +1423,14 @@ test_skip_negotiation (Fixture       *f,
   stop (connection);
 }
 
+static const Param params[] = {
+  { "json", HUBS_TRANSPORT_WEB_SOCKETS },
+  { "messagepack", HUBS_TRANSPORT_WEB_SOCKETS },
+  { "json", HUBS_TRANSPORT_SERVER_SENT_EVENTS },
+  { "json", HUBS_TRANSPORT_LONG_POLLING },
+  { "messagepack", HUBS_TRANSPORT_LONG_POLLING },
+};
+
 int
 main (int   argc,
       char *argv[])
@@ -1401,18 +1444,33 @@ main (int   argc,
 #define ADD(path, func, data) \
   g_test_add ("/hubs/client/" path, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
-  ADD ("start-stop/json", test_start_stop, "json");
-  ADD ("start-stop/messagepack", test_start_stop, "messagepack");
-  ADD ("invoke/json", test_invoke, "json");
-  ADD ("invoke/messagepack", test_invoke, "messagepack");
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      const char *transport = params[i].transport == HUBS_TRANSPORT_WEB_SOCKETS ? "websockets" :
+                              params[i].transport == HUBS_TRANSPORT_LONG_POLLING ? "longpolling" : "sse";
+      static const struct
+      {
+        const char *name;
+        void (*func) (Fixture *, gconstpointer);
+      } bodies[] = {
+        { "start-stop", test_start_stop },
+        { "invoke", test_invoke },
+        { "on", test_on },
+        { "client-results", test_client_results },
+        { "stream", test_stream },
+        { "server-close", test_server_close },
+      };
+
+      for (gsize j = 0; j < G_N_ELEMENTS (bodies); j++)
+        {
+          g_autofree char *path = g_strdup_printf ("/hubs/client/%s/%s/%s", bodies[j].name,
+                                                   transport, params[i].protocol);
+
+          g_test_add (path, Fixture, &params[i], fixture_set_up, bodies[j].func, fixture_tear_down);
+        }
+    }
   ADD ("invoke-cancel", test_invoke_cancel, NULL);
-  ADD ("on", test_on, NULL);
-  ADD ("client-results/json", test_client_results, "json");
-  ADD ("client-results/messagepack", test_client_results, "messagepack");
-  ADD ("stream/json", test_stream, "json");
-  ADD ("stream/messagepack", test_stream, "messagepack");
   ADD ("access-token", test_access_token, NULL);
-  ADD ("server-close", test_server_close, NULL);
   ADD ("server-timeout-reconnect", test_server_timeout_reconnect, NULL);
   ADD ("server-gone", test_server_gone, NULL);
   ADD ("stop-while-starting", test_stop_while_starting, NULL);
@@ -1421,6 +1479,7 @@ main (int   argc,
   ADD ("negotiate-not-found", test_negotiate_not_found, NULL);
   ADD ("bad-start", test_bad_start, NULL);
   ADD ("close-allow-reconnect", test_close_allow_reconnect, NULL);
+  ADD ("transport-fallback", test_transport_fallback, NULL);
   ADD ("skip-negotiation", test_skip_negotiation, NULL);
 
   return g_test_run ();

@@ -128,6 +128,13 @@ void                 hubs_client_transport_received   (HubsClientTransport *self
 void                 hubs_client_transport_closed     (HubsClientTransport *self,
                                                        const GError        *error);
 gboolean             hubs_client_transport_is_closed  (HubsClientTransport *self);
+void                 hubs_client_transport_set_post_url (HubsClientTransport *self,
+                                                        const char          *url);
+void                 hubs_client_transport_post       (HubsClientTransport *self,
+                                                       GBytes              *data);
+void                 hubs_client_transport_cancel_posts (HubsClientTransport *self);
+GError              *hubs_client_http_error           (SoupMessage         *message);
+char                *hubs_client_poll_url             (const char          *url);
 
 GType hubs_client_websocket_transport_get_type    (void);
 GType hubs_client_sse_transport_get_type          (void);

@@ -12,6 +12,8 @@
 
 #include "hubs-version.h"
 
+#include <string.h>
+
 typedef struct
 {
   HubsClientRequestOptions options;
@@ -19,6 +21,12 @@ typedef struct
   HubsClientTransportCloseFunc close;
   gpointer user_data;
   gboolean closed;
+
+  /* Sending by POST (Server-Sent Events, Long Polling) */
+  char *post_url;
+  GByteArray *post_pending;
+  gboolean posting;
+  GCancellable *post_cancellable;
 } HubsClientTransportPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (HubsClientTransport, hubs_client_transport, G_TYPE_OBJECT)
@@ -38,6 +46,9 @@ hubs_client_transport_finalize (GObject *object)
     hubs_client_transport_get_instance_private (HUBS_CLIENT_TRANSPORT (object));
 
   hubs_client_request_options_clear (&priv->options);
+  g_free (priv->post_url);
+  g_clear_pointer (&priv->post_pending, g_byte_array_unref);
+  g_clear_object (&priv->post_cancellable);
 
   G_OBJECT_CLASS (hubs_client_transport_parent_class)->finalize (object);
 }
@@ -51,6 +62,10 @@ hubs_client_transport_class_init (HubsClientTransportClass *klass)
 static void
 hubs_client_transport_init (HubsClientTransport *self)
 {
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+
+  priv->post_pending = g_byte_array_new ();
+  priv->post_cancellable = g_cancellable_new ();
 }
 
 HubsClientTransport *
@@ -206,4 +221,114 @@ hubs_client_transport_is_closed (HubsClientTransport *self)
   HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
 
   return priv->closed;
+}
+
+/* Sending by POST, one request at a time, with whatever was queued while
+ * the previous one was on its way: the order of messages is kept and the
+ * server gets them in as few requests as it can. */
+
+static void post_next (HubsClientTransport *self);
+
+static void
+posted (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(HubsClientTransport) self = user_data;
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  guint status;
+
+  priv->posting = FALSE;
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (body == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        hubs_client_transport_stop (self, error);
+      return;
+    }
+  status = soup_message_get_status (message);
+  if (status < 200 || status >= 300)
+    {
+      error = hubs_client_http_error (message);
+      hubs_client_transport_stop (self, error);
+      return;
+    }
+  post_next (self);
+}
+
+static void
+post_next (HubsClientTransport *self)
+{
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  if (priv->posting || priv->post_pending->len == 0 || priv->closed || priv->post_url == NULL)
+    return;
+
+  body = g_byte_array_free_to_bytes (g_steal_pointer (&priv->post_pending));
+  priv->post_pending = g_byte_array_new ();
+  message = soup_message_new (SOUP_METHOD_POST, priv->post_url);
+  soup_message_set_request_body_from_bytes (message,
+                                            priv->options.transfer_format == HUBS_TRANSFER_FORMAT_BINARY ?
+                                            "application/octet-stream" : "text/plain;charset=UTF-8",
+                                            body);
+  hubs_client_transport_apply_headers (self, message);
+  priv->posting = TRUE;
+  soup_session_send_and_read_async (priv->options.session, message, G_PRIORITY_DEFAULT,
+                                    priv->post_cancellable, posted, g_object_ref (self));
+}
+
+void
+hubs_client_transport_set_post_url (HubsClientTransport *self,
+                                    const char          *url)
+{
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+
+  g_free (priv->post_url);
+  priv->post_url = g_strdup (url);
+}
+
+void
+hubs_client_transport_post (HubsClientTransport *self,
+                            GBytes              *data)
+{
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+
+  g_byte_array_append (priv->post_pending, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  post_next (self);
+}
+
+void
+hubs_client_transport_cancel_posts (HubsClientTransport *self)
+{
+  HubsClientTransportPrivate *priv = hubs_client_transport_get_instance_private (self);
+
+  g_cancellable_cancel (priv->post_cancellable);
+}
+
+/* The JavaScript client's HttpError: "Not Found: Status code '404'". */
+GError *
+hubs_client_http_error (SoupMessage *message)
+{
+  guint status = soup_message_get_status (message);
+  const char *reason = soup_message_get_reason_phrase (message);
+
+  return g_error_new (HUBS_ERROR,
+                      status == SOUP_STATUS_UNAUTHORIZED ? HUBS_ERROR_UNAUTHORIZED :
+                      status == SOUP_STATUS_NOT_FOUND ? HUBS_ERROR_NOT_FOUND : HUBS_ERROR_FAILED,
+                      "%s: Status code '%u'",
+                      reason != NULL && *reason != '\0' ? reason : soup_status_get_phrase (status),
+                      status);
+}
+
+/* {url}&_=<milliseconds>, as the JavaScript client defeats caches. */
+char *
+hubs_client_poll_url (const char *url)
+{
+  return g_strdup_printf ("%s%c_=%" G_GINT64_FORMAT, url, strchr (url, '?') == NULL ? '?' : '&',
+                          g_get_real_time () / 1000);
 }

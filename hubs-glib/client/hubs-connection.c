@@ -948,60 +948,80 @@ connect_transport (HubsConnection    *self,
 static void negotiate (HubsConnection *self, GTask *task, gboolean then_transport);
 
 static void
+note_transport_error (Attempt    *attempt,
+                      const char *format,
+                      ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note_transport_error (Attempt    *attempt,
+                      const char *format,
+                      ...)
+{
+  va_list args;
+
+  if (attempt->transport_errors == NULL)
+    attempt->transport_errors = g_string_new (NULL);
+  va_start (args, format);
+  g_string_append_vprintf (attempt->transport_errors, format, args);
+  va_end (args);
+}
+
+/* Whether the client may use @transport; notes why not. */
+static gboolean
+transport_usable (HubsConnection          *self,
+                  Attempt                 *attempt,
+                  HubsNegotiatedTransport *transport)
+{
+  gboolean binary = self->protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY;
+
+  if (transport->type == HUBS_TRANSPORT_NONE)
+    {
+      note_transport_error (attempt, " %s failed: Skipping transport '%s' because it is not supported by this client.",
+                            transport->name, transport->name);
+      return FALSE;
+    }
+  if ((self->transports & transport->type) == 0)
+    {
+      note_transport_error (attempt, " %s failed: '%s' is disabled by the client.",
+                            transport->name, transport->name);
+      return FALSE;
+    }
+  if (binary ? !transport->binary : !transport->text)
+    {
+      note_transport_error (attempt, " %s failed: '%s' does not support %s.",
+                            transport->name, transport->name, binary ? "Binary" : "Text");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The transports are tried in the server's order; each one after a failed
+ * one needs a new negotiate, since the failed one spent the connection. */
+static void
 attempt_next_transport (HubsConnection *self,
                         GTask          *task)
 {
   Attempt *attempt = g_task_get_task_data (task);
-  GPtrArray *offered;
 
-  /* A failed transport spent the negotiated connection: negotiate again and
-   * go on with the same list. */
-  if (attempt->negotiation == NULL)
+  while (attempt->transport_index < attempt->offered->len)
     {
-      negotiate (self, task, TRUE);
-      return;
-    }
+      HubsNegotiatedTransport *transport = attempt->offered->pdata[attempt->transport_index];
+      g_autofree char *url = NULL;
 
-  offered = attempt->offered;
-  while (attempt->transport_index < offered->len)
-    {
-      HubsNegotiatedTransport *transport = offered->pdata[attempt->transport_index++];
-      gboolean format_ok;
-
-      if (transport->type == HUBS_TRANSPORT_NONE)
+      if (!transport_usable (self, attempt, transport))
         {
-          if (attempt->transport_errors == NULL)
-            attempt->transport_errors = g_string_new (NULL);
-          g_string_append_printf (attempt->transport_errors,
-                                  " %s failed: Skipping transport '%s' because it is not supported by this client.",
-                                  transport->name, transport->name);
+          attempt->transport_index++;
           continue;
         }
-      if ((self->transports & transport->type) == 0)
+      if (attempt->negotiation == NULL)
         {
-          if (attempt->transport_errors == NULL)
-            attempt->transport_errors = g_string_new (NULL);
-          g_string_append_printf (attempt->transport_errors, " %s failed: '%s' is disabled by the client.",
-                                  transport->name, transport->name);
-          continue;
-        }
-      format_ok = self->protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY ?
-                  transport->binary : transport->text;
-      if (!format_ok)
-        {
-          if (attempt->transport_errors == NULL)
-            attempt->transport_errors = g_string_new (NULL);
-          g_string_append_printf (attempt->transport_errors, " %s failed: '%s' does not support %s.",
-                                  transport->name, transport->name,
-                                  self->protocol->transfer_format == HUBS_TRANSFER_FORMAT_BINARY ? "Binary" : "Text");
-          continue;
+          negotiate (self, task, TRUE);
+          return;
         }
 
-      {
-        g_autofree char *url = hubs_connect_url (attempt->url, attempt->negotiation->connection_token);
-
-        connect_transport (self, task, transport->type, url);
-      }
+      attempt->transport_index++;
+      url = hubs_connect_url (attempt->url, attempt->negotiation->connection_token);
+      connect_transport (self, task, transport->type, url);
       return;
     }
 
