@@ -2238,8 +2238,8 @@ invocation_cancelled (GCancellable *cancellable,
  * @n_args: the number of arguments
  * @args: (array length=n_args) (nullable): the arguments, written by the
  *   protocol according to their types
- * @result_type: the type to bind the result to, or %G_TYPE_INVALID to take
- *   any value as a `GVariant`
+ * @result_type: the type to bind the result to, or %G_TYPE_NONE (or
+ *   %G_TYPE_INVALID) to take any value as a `GVariant`
  * @cancellable: (nullable): a cancellable, or %NULL
  * @callback: (scope async) (closure user_data): called with the result
  * @user_data: data for @callback
@@ -2443,8 +2443,8 @@ stream_fail_later_free (gpointer user_data)
  * @method: the streaming hub method's name
  * @n_args: the number of arguments
  * @args: (array length=n_args) (nullable): the arguments
- * @item_type: the type to bind each item to, or %G_TYPE_INVALID to take
- *   any value as a `GVariant`
+ * @item_type: the type to bind each item to, or %G_TYPE_NONE (or
+ *   %G_TYPE_INVALID) to take any value as a `GVariant`
  *
  * Calls a streaming hub method (SignalR's `stream`). Its items arrive in
  * the returned stream's [signal@Hubs.ClientStream::item] signal and its end

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Hubs.Connection, the SignalR client, from PyGObject: a hub served in
+Python and called from Python through the typelib, with callbacks."""
+
+from collections.abc import Iterator
+
+import pytest
+
+import gi
+
+gi.require_version("Hubs", "1")
+from gi.repository import GLib, GObject, Hubs  # noqa: E402
+
+
+class ClientTestHub(Hubs.Hub):
+    @Hubs.method
+    def echo(self, text: str) -> str:
+        return text
+
+    @Hubs.method
+    def fail(self, text: str) -> None:
+        raise Hubs.HubException(text)
+
+    @Hubs.method
+    def shout(self, text: str) -> None:
+        self.get_clients().all().send("Shouted", text.upper(), len(text))
+
+    @Hubs.method
+    async def ask(self, x: int) -> int:
+        return await self.get_clients().caller().invoke("Double", x, result_type=int)
+
+    @Hubs.method
+    def letters(self, word: str) -> Iterator[str]:
+        yield from word
+
+
+def value(gtype, python_value):
+    v = GObject.Value(gtype)
+    v.set_value(python_value)
+    return v
+
+
+@pytest.fixture
+def connection(serve, loop):
+    server = serve({"/hub": ClientTestHub})
+    connection = Hubs.Connection.new(f"http://127.0.0.1:{server.get_port()}/hub")
+    started = []
+    connection.start_async(None, lambda c, result: started.append(c.start_finish(result)))
+    loop.run_until(lambda: started, "the start")
+    assert started == [True]
+    assert connection.props.state == Hubs.ConnectionState.CONNECTED
+    yield connection
+    stopped = []
+    connection.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
+    loop.run_until(lambda: stopped, "the stop")
+
+
+def invoke(loop, connection, method, args, result_type=GObject.TYPE_NONE):
+    outcome = []
+
+    def done(c, result):
+        try:
+            outcome.append(c.invoke_finish(result))
+        except GLib.Error as error:
+            outcome.append(error)
+
+    connection.invoke_async(method, args, result_type, None, done)
+    loop.run_until(lambda: outcome, f"the result of {method}")
+    return outcome[0]
+
+
+def test_invoke_and_errors(connection, loop):
+    ok, result = invoke(loop, connection, "Echo", [value(GObject.TYPE_STRING, "héllo")], GObject.TYPE_STRING)
+    assert ok and result == "héllo"
+
+    # Without a type, the natural GVariant.
+    ok, result = invoke(loop, connection, "echo", [value(GObject.TYPE_STRING, "x")])
+    assert ok and result.unpack() == "x"
+
+    error = invoke(loop, connection, "Fail", [value(GObject.TYPE_STRING, "no luck")])
+    assert isinstance(error, GLib.Error)
+    assert error.matches(Hubs.hub_error_quark(), Hubs.HubError.FAILED)
+    assert error.message == "An unexpected error occurred invoking 'Fail' on the server. HubException: no luck"
+
+
+def test_handlers_and_client_results(connection, loop):
+    shouted = []
+
+    def on_shouted(conn, invocation):
+        shouted.append([invocation.get_argument(i) for i in range(invocation.get_n_arguments())])
+        return False
+
+    def on_double(conn, invocation):
+        invocation.return_value(value(GObject.TYPE_INT, 2 * invocation.get_argument(0)))
+        return True
+
+    handler_id = connection.on("shouted", [GObject.TYPE_STRING, GObject.TYPE_INT], on_shouted)
+    connection.on("Double", [GObject.TYPE_INT], on_double)
+
+    ok, _ = invoke(loop, connection, "Shout", [value(GObject.TYPE_STRING, "hey")])
+    assert ok
+    loop.run_until(lambda: shouted, "the broadcast")
+    assert shouted == [["HEY", 3]]
+
+    ok, result = invoke(loop, connection, "Ask", [value(GObject.TYPE_INT, 21)], GObject.TYPE_INT)
+    assert ok and result == 42
+
+    connection.off(handler_id)
+
+
+def test_stream(connection, loop):
+    items, ends = [], []
+    stream = connection.stream("Letters", [value(GObject.TYPE_STRING, "abc")], GObject.TYPE_STRING)
+    stream.connect("item", lambda s, item: items.append(item))
+    stream.connect("completed", lambda s, error: ends.append(error))
+    loop.run_until(lambda: ends, "the end of the stream")
+    assert items == ["a", "b", "c"]
+    assert ends == [None]
+
+
+def test_closed_signal(serve, loop):
+    server = serve({"/hub": ClientTestHub})
+    connection = Hubs.Connection(url=f"http://127.0.0.1:{server.get_port()}/hub",
+                                 transports=Hubs.TransportType.LONG_POLLING)
+    closed, started, stopped = [], [], []
+    connection.connect("closed", lambda c, error: closed.append(error))
+    connection.start_async(None, lambda c, result: started.append(c.start_finish(result)))
+    loop.run_until(lambda: started, "the start")
+    assert connection.get_transport() == Hubs.TransportType.LONG_POLLING
+    connection.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
+    loop.run_until(lambda: stopped, "the stop")
+    assert closed == [None]
+    assert connection.props.state == Hubs.ConnectionState.DISCONNECTED
