@@ -20,6 +20,10 @@
 #include "hubs-ticker-private.h"
 #include "hubs-user.h"
 
+/* What a typical outgoing message needs, allocated at once rather than
+ * grown by the writer a few bytes at a time. */
+#define OUTGOING_MESSAGE_SIZE 256
+
 /* A connection whose outgoing queue holds more than this is not reading: it
  * is closed rather than let the server's memory grow without bound. */
 #define MAX_OUTGOING_BYTES (1024 * 1024)
@@ -228,7 +232,7 @@ hubs_connection_context_write_message (HubsConnectionContext *self,
   if (self->state != STATE_CONNECTED && message->type != HUBS_MESSAGE_CLOSE)
     return;
 
-  out = g_byte_array_new ();
+  out = g_byte_array_sized_new (OUTGOING_MESSAGE_SIZE);
   self->protocol->write_message (message, out);
   hubs_metrics_count_message_sent (hubs_http_connection_get_transport_object (self->http),
                                    message->type == HUBS_MESSAGE_COMPLETION && message->error != NULL);

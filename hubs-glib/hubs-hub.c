@@ -802,8 +802,20 @@ hubs_hub_type_lookup_method (GType       hub_type,
                              const char *wire_name)
 {
   g_autofree char *key = NULL;
+  char ascii[128];
+  gsize i;
 
   g_return_val_if_fail (wire_name != NULL, NULL);
+
+  /* Once per invocation: an ASCII name, the usual case, folds to its ASCII
+   * lower case without allocating (what g_utf8_casefold() gives it too). */
+  for (i = 0; wire_name[i] != '\0' && i < sizeof ascii - 1 && (guchar) wire_name[i] < 0x80; i++)
+    ascii[i] = g_ascii_tolower (wire_name[i]);
+  if (wire_name[i] == '\0')
+    {
+      ascii[i] = '\0';
+      return g_hash_table_lookup (methods_get (hub_type)->by_key, ascii);
+    }
 
   key = method_key (wire_name);
   return g_hash_table_lookup (methods_get (hub_type)->by_key, key);

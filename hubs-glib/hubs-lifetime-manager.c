@@ -8,6 +8,10 @@
 
 #include "hubs-connection-context-private.h"
 
+/* What a typical outgoing message needs, allocated at once rather than
+ * grown by the writer a few bytes at a time. */
+#define OUTGOING_MESSAGE_SIZE 256
+
 /* Targets */
 
 HubsTarget *
@@ -93,7 +97,7 @@ hubs_serialized_message_get_bytes (HubsSerializedMessage *self,
 
   g_assert (i < G_N_ELEMENTS (self->protocols));
 
-  out = g_byte_array_new ();
+  out = g_byte_array_sized_new (OUTGOING_MESSAGE_SIZE);
   protocol->write_message (self->message, out);
   self->protocols[i] = protocol;
   self->bytes[i] = g_byte_array_free_to_bytes (out);

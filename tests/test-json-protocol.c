@@ -1382,6 +1382,8 @@ test_values_boxed (void)
   assert_binds_to_json ("\"2024-02-29T23:59:59.5Z\"", G_TYPE_DATE_TIME, NULL, "\"2024-02-29T23:59:59.5Z\"");
   assert_binds_to_json ("\"2000-01-01T02:00:00+02:00\"", G_TYPE_DATE_TIME, NULL, "\"2000-01-01T02:00:00+02:00\"");
   assert_binds_to_json ("\"2000-01-01T00:00:00-05:30\"", G_TYPE_DATE_TIME, NULL, "\"2000-01-01T00:00:00-05:30\"");
+  assert_binds_to_json ("\"0001-01-01T00:00:00.000001Z\"", G_TYPE_DATE_TIME, NULL, "\"0001-01-01T00:00:00.000001Z\"");
+  assert_binds_to_json ("\"9999-12-31T23:59:59.999999+14:00\"", G_TYPE_DATE_TIME, NULL, "\"9999-12-31T23:59:59.999999+14:00\"");
   assert_binds_to_json ("null", G_TYPE_DATE_TIME, NULL, "null");
   assert_does_not_bind ("\"yesterday\"", G_TYPE_DATE_TIME, NULL);
   assert_does_not_bind ("946684800", G_TYPE_DATE_TIME, NULL);

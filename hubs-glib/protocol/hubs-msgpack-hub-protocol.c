@@ -21,6 +21,10 @@
 #include "hubs-error.h"
 #include "hubs-msgpack-private.h"
 
+/* What a typical outgoing message needs, allocated at once rather than
+ * grown by the writer a few bytes at a time. */
+#define OUTGOING_MESSAGE_SIZE 256
+
 /* BinaryMessageParser: 7 bits a byte, at most 5 bytes, at most 2^31 - 1. */
 #define MAX_LENGTH_PREFIX 5
 
@@ -696,7 +700,7 @@ msgpack_write_message (const HubsHubMessage *message,
   g_return_if_fail (message != NULL);
   g_return_if_fail (out != NULL);
 
-  body = g_byte_array_new ();
+  body = g_byte_array_sized_new (OUTGOING_MESSAGE_SIZE);
   hubs_msgpack_packer_init (&pk, body);
 
   switch (message->type)
