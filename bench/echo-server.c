@@ -9,6 +9,9 @@
  *   Broadcast(int)       sends "send"(argument) to all clients
  *   SendPayload(string)  sends "send"(argument) to all clients
  *   GetCurrentTime()     returns the server's time
+ *   JoinGroup(string)    adds the caller to the group
+ *   LeaveGroup(string)   removes the caller from the group
+ *   SendToGroup(string, DateTime)  sends "send"(DateTime) to the group
  *
  * at /echo, detailed errors on, default limits, no compression.
  *
@@ -93,6 +96,43 @@ echo_hub_get_current_time (HubsHub        *hub,
   return HUBS_INVOCATION_HANDLED;
 }
 
+static gboolean
+echo_hub_join_group (HubsHub        *hub,
+                     HubsInvocation *invocation,
+                     const char     *group)
+{
+  hubs_group_manager_add_to_group (hubs_hub_get_groups (hub),
+                                   hubs_caller_context_get_connection_id (hubs_hub_get_context (hub)),
+                                   group);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_leave_group (HubsHub        *hub,
+                      HubsInvocation *invocation,
+                      const char     *group)
+{
+  hubs_group_manager_remove_from_group (hubs_hub_get_groups (hub),
+                                        hubs_caller_context_get_connection_id (hubs_hub_get_context (hub)),
+                                        group);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
+static gboolean
+echo_hub_send_to_group (HubsHub        *hub,
+                        HubsInvocation *invocation,
+                        const char     *group,
+                        GDateTime      *time)
+{
+  g_autoptr(HubsClientProxy) members = hubs_hub_clients_group (hubs_hub_get_clients (hub), group);
+
+  hubs_client_proxy_send (members, "send", G_TYPE_DATE_TIME, time, G_TYPE_INVALID);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
 static void
 echo_hub_class_init (EchoHubClass *klass)
 {
@@ -108,6 +148,12 @@ echo_hub_class_init (EchoHubClass *klass)
                              G_TYPE_NONE, 1, G_TYPE_STRING);
   hubs_hub_class_add_method (hub_class, "get-current-time", G_CALLBACK (echo_hub_get_current_time),
                              G_TYPE_DATE_TIME, 0);
+  hubs_hub_class_add_method (hub_class, "join-group", G_CALLBACK (echo_hub_join_group),
+                             G_TYPE_NONE, 1, G_TYPE_STRING);
+  hubs_hub_class_add_method (hub_class, "leave-group", G_CALLBACK (echo_hub_leave_group),
+                             G_TYPE_NONE, 1, G_TYPE_STRING);
+  hubs_hub_class_add_method (hub_class, "send-to-group", G_CALLBACK (echo_hub_send_to_group),
+                             G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_DATE_TIME);
 }
 
 static void

@@ -42,8 +42,8 @@
 #define HIST_BUCKETS 100000 /* 10 µs each: up to 1 s; beyond, only max */
 #define MASK_KEY 0x5a3c96e1u
 
-enum { S_NONE, S_CONNECTING, S_NEGOTIATE, S_UPGRADE, S_HANDSHAKE, S_READY, S_DEAD };
-enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW };
+enum { S_NONE, S_CONNECTING, S_NEGOTIATE, S_UPGRADE, S_HANDSHAKE, S_READY, S_CLOSING, S_DEAD };
+enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW, SC_GROUPS, SC_GROUPS_JOINLEAVE, SC_GROUPS_DISCONNECT };
 
 typedef struct
 {
@@ -61,6 +61,8 @@ typedef struct
   uint64_t next_id;
   int64_t send_us;
   int64_t next_idle_us;
+  int joined;           /* groupsJoinLeave: the next call is LeaveGroup */
+  int64_t close_us;     /* groupsDisconnect: when the close frame left */
 } Conn;
 
 static const char *opt_path = "/echo";
@@ -73,6 +75,10 @@ static int opt_window = 0;
 static int opt_server_pid = 0;
 static const char *opt_label = "";
 static int opt_msgpack;
+static int opt_group_size = 10;      /* groups, groupsJoinLeave */
+static int opt_groups_per_conn = 10; /* groupsDisconnect */
+static int opt_batch = 100;          /* groupsDisconnect */
+static int opt_batches = 5;
 
 static int epfd;
 static Conn *conns;
@@ -80,7 +86,7 @@ static int n_ready, n_connecting, n_started, n_dead;
 
 /* measured */
 static int measuring;
-static uint64_t completions, deliveries, errors, errors_setup;
+static uint64_t completions, deliveries, errors, errors_setup, disconnects;
 static uint64_t hist[HIST_BUCKETS];
 static uint64_t hist_n;
 static int64_t lat_max_us;
@@ -345,6 +351,87 @@ send_invocation (Conn *c, const char *target, int with_time, int int_arg)
     conn_close (c);
 }
 
+/* An invocation of @target with a string argument and, if @with_time, the
+ * current time after it: JoinGroup(g), LeaveGroup(g), SendToGroup(g, now). */
+static void
+send_invocation_str (Conn *c, const char *target, const char *sarg, int with_time)
+{
+  uint8_t body[192], msg[200];
+  size_t n = 0;
+
+  if (!opt_msgpack)
+    {
+      char arg[64];
+      if (with_time)
+        {
+          format_iso_now (arg);
+          n = snprintf ((char *) msg, sizeof msg,
+                        "{\"type\":1,\"invocationId\":\"%llu\",\"target\":\"%s\",\"arguments\":[\"%s\",\"%s\"]}\x1e",
+                        (unsigned long long) c->next_id++, target, sarg, arg);
+        }
+      else
+        n = snprintf ((char *) msg, sizeof msg,
+                      "{\"type\":1,\"invocationId\":\"%llu\",\"target\":\"%s\",\"arguments\":[\"%s\"]}\x1e",
+                      (unsigned long long) c->next_id++, target, sarg);
+      c->send_us = mono_us ();
+      c->outstanding++;
+      if (queue_frame (c, 1, (const char *) msg, n) < 0)
+        conn_close (c);
+      return;
+    }
+
+  char id[24];
+  size_t tl = strlen (target), sl = strlen (sarg);
+  int il = snprintf (id, sizeof id, "%llu", (unsigned long long) c->next_id++);
+  body[n++] = 0x96;
+  body[n++] = 0x01;
+  body[n++] = 0x80;
+  body[n++] = 0xa0 | il;
+  memcpy (body + n, id, il);
+  n += il;
+  body[n++] = 0xa0 | tl;
+  memcpy (body + n, target, tl);
+  n += tl;
+  body[n++] = with_time ? 0x92 : 0x91;
+  body[n++] = 0xa0 | sl;
+  memcpy (body + n, sarg, sl);
+  n += sl;
+  if (with_time)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_REALTIME, &ts);
+      uint64_t ns = (uint64_t) (ts.tv_nsec / 1000) * 1000;
+      uint64_t v = (ns << 34) | (uint64_t) ts.tv_sec;
+      body[n++] = 0xd7;
+      body[n++] = 0xff;
+      for (int i = 7; i >= 0; i--)
+        body[n++] = (v >> (i * 8)) & 0xff;
+    }
+  body[n++] = 0x90;
+  size_t m = 0;
+  for (size_t len = n; ; )
+    {
+      msg[m++] = (len & 0x7f) | (len > 0x7f ? 0x80 : 0);
+      len >>= 7;
+      if (len == 0)
+        break;
+    }
+  memcpy (msg + m, body, n);
+  c->send_us = mono_us ();
+  c->outstanding++;
+  if (queue_frame (c, 2, (const char *) msg, m + n) < 0)
+    conn_close (c);
+}
+
+/* The group of connection @i in groups and groupsJoinLeave: "g0" for the
+ * first opt_group_size connections, "g1" for the next, … */
+static const char *
+group_of (int i, char *buf)
+{
+  sprintf (buf, "g%d", i / opt_group_size);
+  return buf;
+}
+
 static void
 send_raw_echo (Conn *c)
 {
@@ -383,7 +470,27 @@ drive (Conn *c)
         while (c->outstanding < opt_window && c->state == S_READY)
           send_invocation (c, "Broadcast", 0, (int) (mono_us () & 0x7fffffff));
       break;
+    case SC_GROUPS:
+      {
+        char g[24];
+        group_of (c->index, g);
+        while (c->outstanding < opt_window && c->state == S_READY)
+          send_invocation_str (c, "SendToGroup", g, 1);
+      }
+      break;
+    case SC_GROUPS_JOINLEAVE:
+      {
+        char g[24];
+        group_of (c->index, g);
+        while (c->outstanding < opt_window && c->state == S_READY)
+          {
+            send_invocation_str (c, c->joined ? "LeaveGroup" : "JoinGroup", g, 0);
+            c->joined = !c->joined;
+          }
+      }
+      break;
     case SC_IDLE:
+    case SC_GROUPS_DISCONNECT:
       break;
     }
   /* everything this connection queued, in one write */
@@ -443,7 +550,7 @@ on_completion (Conn *c, const char *msg, size_t len)
     c->outstanding--;
   if (measuring)
     completions++;
-  if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE)
+  if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE || opt_scenario == SC_GROUPS_JOINLEAVE)
     record_latency (mono_us () - c->send_us);
 }
 
@@ -462,7 +569,7 @@ on_delivery (Conn *c, const char *msg, size_t len)
       int64_t d = ((mono_us () & 0x7fffffff) - v) & 0x7fffffff;
       record_latency (d);
     }
-  else if (opt_scenario == SC_ECHOALL)
+  else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
     {
       int64_t t = parse_time_of_day_us (args, msg + len);
       if (t >= 0)
@@ -675,7 +782,7 @@ on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
         c->outstanding--;
       if (measuring)
         completions++;
-      if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE)
+      if (opt_scenario == SC_ECHO || opt_scenario == SC_IDLE || opt_scenario == SC_GROUPS_JOINLEAVE)
         record_latency (mono_us () - c->send_us);
     }
   else if (type == 1)
@@ -692,7 +799,7 @@ on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
           if (mp_int (&m, &v) == 0)
             record_latency (((mono_us () & 0x7fffffff) - v) & 0x7fffffff);
         }
-      else if (opt_scenario == SC_ECHOALL)
+      else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
         {
           int64_t t = mp_timestamp_us (&m);
           if (t >= 0)
@@ -712,6 +819,8 @@ static size_t
 parse_messages (Conn *c, const uint8_t *p, size_t len)
 {
   size_t off = 0;
+  if (c->state == S_CLOSING)
+    return len;
   while (off < len && c->state != S_DEAD)
     {
       if (c->state == S_HANDSHAKE || !opt_msgpack)
@@ -808,7 +917,9 @@ process_frames (Conn *c)
       if (c->rlen - off < h + plen)
         break;
       char *p = (char *) f + h;
-      if (opcode == 8)
+      if (opcode == 8 && c->state == S_CLOSING)
+        ; /* the server's answer to our close: the end of the socket follows */
+      else if (opcode == 8)
         {
           note_error ("server closed the WebSocket", c);
           conn_close (c);
@@ -969,6 +1080,14 @@ on_readable (Conn *c)
           conn_close (c);
           return;
         }
+      if (n == 0 && c->state == S_CLOSING)
+        {
+          /* groupsDisconnect: the server has ended the connection */
+          record_latency (mono_us () - c->close_us);
+          disconnects++;
+          conn_close (c);
+          return;
+        }
       if (n == 0)
         {
           note_error ("server closed the socket", c);
@@ -986,6 +1105,7 @@ on_readable (Conn *c)
           break;
         case S_HANDSHAKE:
         case S_READY:
+        case S_CLOSING:
           process_frames (c);
           break;
         }
@@ -1126,12 +1246,126 @@ server_kib (const char *key)
   return read_kib (path, key);
 }
 
+/* groupsDisconnect: opt_batches batches of opt_batch connections end with
+ * a close frame (1000), one batch at a time. A batch's time runs from its
+ * first close frame to the server's end of its last socket; after each
+ * batch the server's CPU time is left to stop moving (sampled every 20 ms,
+ * /proc's 10 ms resolution; at most 2 s), and server_cpu_s is the CPU from
+ * the first close to the end of the last batch. msgs_per_s: disconnects
+ * over the sum of the batch times. Latencies: close frame to end of socket,
+ * per connection. */
+static int
+run_disconnect (double connect_s)
+{
+  double batch_s = 0, cpu = 0;
+  int groups_at_start = n_ready * opt_groups_per_conn;
+  long rss_before = server_kib ("Rss:");
+  int next = 0;
+
+  /* Let the server settle after the joins. */
+  {
+    int64_t until = mono_us () + (int64_t) (opt_warmup * 1e6);
+    while (mono_us () < until)
+      poll_once (10);
+  }
+  measuring = 1;
+  double cpu_start = server_cpu_s (), prev = cpu_start;
+  for (int b = 0; b < opt_batches; b++)
+    {
+      int64_t t0 = mono_us ();
+      double c0 = server_cpu_s ();
+      int closing = 0;
+      static const char status[2] = { 0x03, (char) 0xe8 };
+
+      for (; next < opt_connections && closing < opt_batch; next++)
+        {
+          Conn *c = &conns[next];
+          if (c->state != S_READY)
+            continue;
+          c->close_us = mono_us ();
+          if (queue_frame (c, 8, status, 2) < 0)
+            continue;
+          n_ready--;
+          c->state = S_CLOSING;
+          flush_out (c);
+          closing++;
+        }
+      if (closing == 0)
+        break;
+      int64_t last = t0;
+      for (;;)
+        {
+          int left = 0;
+          for (int i = 0; i < next; i++)
+            if (conns[i].state == S_CLOSING)
+              left++;
+          if (left == 0)
+            break;
+          if (mono_us () - t0 > 5 * 1000000LL)
+            {
+              for (int i = 0; i < next; i++)
+                if (conns[i].state == S_CLOSING)
+                  {
+                    note_error ("the server did not end the connection within 5 s", &conns[i]);
+                    conn_close (&conns[i]);
+                  }
+              break;
+            }
+          poll_once (1);
+          last = mono_us ();
+        }
+      batch_s += (last - t0) / 1e6;
+      /* until the server's CPU time stops moving */
+      int still = 0;
+      prev = server_cpu_s ();
+      for (int64_t q0 = mono_us (); mono_us () - q0 < 2000000 && still < 3; )
+        {
+          int64_t until = mono_us () + 20000;
+          while (mono_us () < until)
+            poll_once (5);
+          double now = server_cpu_s ();
+          still = now == prev ? still + 1 : 0;
+          prev = now;
+        }
+      fprintf (stderr, "loadgen: batch %d: %d disconnects in %.1f ms, server CPU %.0f ms\n", b, closing,
+               (last - t0) / 1e3, (prev - c0) * 1e3);
+    }
+  /* one difference over the whole phase: /proc counts in 10 ms ticks */
+  cpu = prev - cpu_start;
+  long rss = server_kib ("Rss:");
+  printf ("{\"protocol\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,"
+          "\"msgs_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
+          "\"server_cpu_s\":%.3f,\"rss_kib\":%ld,\"rss_base_kib\":%ld,\"rss_kib_per_conn\":-1,"
+          "\"groups_at_start\":%d,\"groups_per_conn\":%d,\"batch\":%d,\"disconnects\":%llu,"
+          "\"cpu_us_per_disconnect\":%.1f,\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,"
+          "\"elapsed_s\":%.4f,\"first_error\":\"",
+          opt_msgpack ? "messagepack" : "json", opt_scenario_name, opt_label, opt_connections,
+          n_ready + (int) disconnects, batch_s > 0 ? disconnects / batch_s : 0, percentile_ms (0.50),
+          percentile_ms (0.99), lat_max_us / 1000.0, (unsigned long long) hist_n, cpu, rss, rss_before,
+          groups_at_start, opt_groups_per_conn, opt_batch, (unsigned long long) disconnects,
+          disconnects ? cpu * 1e6 / disconnects : 0, (unsigned long long) errors,
+          (unsigned long long) errors_setup, connect_s, batch_s);
+  for (const char *p = first_error; *p; p++)
+    if (*p == '"' || *p == '\\')
+      printf ("\\%c", *p);
+    else if ((unsigned char) *p >= 0x20 && *p != 0x1e)
+      putchar (*p);
+  printf ("\"}\n");
+  fflush (stdout);
+  for (int i = 0; i < opt_connections; i++)
+    if (conns[i].fd >= 0)
+      close (conns[i].fd);
+  return 0;
+}
+
 static void
 usage (void)
 {
-  fprintf (stderr, "usage: loadgen --port P --scenario echo|broadcast|echoAll|idle|raw [--path /echo]\n"
+  fprintf (stderr, "usage: loadgen --port P --scenario echo|broadcast|echoAll|idle|raw|groups|groupsJoinLeave|\n"
+                   "                                  groupsDisconnect [--path /echo]\n"
                    "               [--connections N] [--warmup S] [--duration S] [--window W]\n"
-                   "               [--server-pid PID] [--label TEXT] [--protocol json|messagepack]\n");
+                   "               [--server-pid PID] [--label TEXT] [--protocol json|messagepack]\n"
+                   "               [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]\n");
   exit (2);
 }
 
@@ -1160,6 +1394,14 @@ main (int argc, char **argv)
         opt_server_pid = atoi (v);
       else if (!strcmp (a, "--label"))
         opt_label = v;
+      else if (!strcmp (a, "--group-size"))
+        opt_group_size = atoi (v);
+      else if (!strcmp (a, "--groups-per-conn"))
+        opt_groups_per_conn = atoi (v);
+      else if (!strcmp (a, "--batch"))
+        opt_batch = atoi (v);
+      else if (!strcmp (a, "--batches"))
+        opt_batches = atoi (v);
       else if (!strcmp (a, "--protocol"))
         {
           if (!strcmp (v, "messagepack"))
@@ -1180,6 +1422,12 @@ main (int argc, char **argv)
             opt_scenario = SC_IDLE;
           else if (!strcmp (v, "raw"))
             opt_scenario = SC_RAW;
+          else if (!strcmp (v, "groups"))
+            opt_scenario = SC_GROUPS;
+          else if (!strcmp (v, "groupsJoinLeave"))
+            opt_scenario = SC_GROUPS_JOINLEAVE;
+          else if (!strcmp (v, "groupsDisconnect"))
+            opt_scenario = SC_GROUPS_DISCONNECT;
           else
             usage ();
         }
@@ -1188,10 +1436,11 @@ main (int argc, char **argv)
       i++;
     }
   if (opt_connections < 1 || opt_connections > 100000 || opt_duration <= 0 || opt_duration > 600 ||
-      opt_warmup < 0 || opt_warmup > 600)
+      opt_warmup < 0 || opt_warmup > 600 || opt_group_size < 1 || opt_groups_per_conn < 1 ||
+      opt_groups_per_conn > 100 || opt_batch < 1 || opt_batches < 1)
     usage ();
   if (opt_window <= 0)
-    opt_window = opt_scenario == SC_ECHOALL ? 4 : opt_scenario == SC_BROADCAST ? 2 : 1;
+    opt_window = opt_scenario == SC_ECHOALL ? 4 : opt_scenario == SC_BROADCAST || opt_scenario == SC_GROUPS ? 2 : 1;
 
   struct rlimit rl;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
@@ -1232,6 +1481,52 @@ main (int argc, char **argv)
         conn_close (&conns[i]);
       }
   fprintf (stderr, "loadgen: %d/%d connections ready in %.1f s\n", n_ready, opt_connections, connect_s);
+
+  /* groups: each connection joins its group; groupsDisconnect: its
+   * opt_groups_per_conn groups of its own ("d0" … "d9" for the first
+   * connection, …). Every JoinGroup answered before the scenario starts. */
+  if (opt_scenario == SC_GROUPS || opt_scenario == SC_GROUPS_DISCONNECT)
+    {
+      char g[24];
+      int64_t j0 = mono_us ();
+      for (int i = 0; i < opt_connections; i++)
+        {
+          Conn *c = &conns[i];
+          if (c->state != S_READY)
+            continue;
+          if (opt_scenario == SC_GROUPS)
+            send_invocation_str (c, "JoinGroup", group_of (i, g), 0);
+          else
+            for (int k = 0; k < opt_groups_per_conn && c->state == S_READY; k++)
+              {
+                sprintf (g, "d%d", i * opt_groups_per_conn + k);
+                send_invocation_str (c, "JoinGroup", g, 0);
+              }
+          if (c->state == S_READY)
+            flush_out (c);
+          if (i % 64 == 63)
+            poll_once (0);
+        }
+      for (;;)
+        {
+          int pending = 0;
+          for (int i = 0; i < opt_connections; i++)
+            pending += conns[i].state == S_READY && conns[i].outstanding > 0;
+          if (pending == 0 || mono_us () - j0 > 60 * 1000000LL)
+            break;
+          poll_once (10);
+        }
+      for (int i = 0; i < opt_connections; i++)
+        if (conns[i].state == S_READY && conns[i].outstanding > 0)
+          {
+            note_error ("JoinGroup not answered in time", &conns[i]);
+            conn_close (&conns[i]);
+          }
+      fprintf (stderr, "loadgen: groups joined in %.1f s\n", (mono_us () - j0) / 1e6);
+    }
+
+  if (opt_scenario == SC_GROUPS_DISCONNECT)
+    return run_disconnect (connect_s);
 
   /* The idle scenario: one Echo a second from one connection in 100. */
   int64_t start = mono_us ();
@@ -1290,7 +1585,8 @@ main (int argc, char **argv)
   long rss = server_kib ("Rss:");
   long pss = server_kib ("Pss:");
   long slab = read_kib ("/proc/meminfo", "Slab:");
-  uint64_t msgs = (opt_scenario == SC_BROADCAST || opt_scenario == SC_ECHOALL) ? deliveries : completions;
+  uint64_t msgs = (opt_scenario == SC_BROADCAST || opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
+                  ? deliveries : completions;
   int ready_at_end = n_ready;
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
@@ -1301,12 +1597,14 @@ main (int argc, char **argv)
           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
           "\"server_cpu_s\":%.2f,\"loadgen_cpu_s\":%.2f,\"rss_kib\":%ld,\"pss_kib\":%ld,\"rss_base_kib\":%ld,"
           "\"rss_peak_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_kib_per_conn\":%.2f,\"slab_kib_delta\":%ld,\"slab_peak_kib_delta\":%ld,"
-          "\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
+          "\"group_size\":%d,\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
           opt_msgpack ? "messagepack" : "json", opt_scenario_name, opt_label, opt_connections, ready_at_end, msgs / elapsed,
           completions / elapsed, deliveries / elapsed, percentile_ms (0.50), percentile_ms (0.99),
           lat_max_us / 1000.0, (unsigned long long) hist_n, cpu, gen_cpu, rss, pss, rss_before, rss_peak, rss_mid,
           rss >= 0 && rss_before >= 0 ? (double) (rss - rss_before) / opt_connections : -1.0,
-          slab - slab_before, slab_peak - slab_before, (unsigned long long) errors,
+          slab - slab_before, slab_peak - slab_before,
+          opt_scenario == SC_GROUPS || opt_scenario == SC_GROUPS_JOINLEAVE ? opt_group_size : 0,
+          (unsigned long long) errors,
           (unsigned long long) errors_setup, connect_s, elapsed);
   for (const char *p = first_error; *p; p++)
     if (*p == '"' || *p == '\\')

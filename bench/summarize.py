@@ -11,9 +11,20 @@ import json
 import statistics
 import sys
 
+def label(r):
+    # groups/10: groups of 10; echo over sse or longPolling: echo (sse)
+    s = r["scenario"]
+    if r.get("group_size"):
+        s += "/%d" % r["group_size"]
+    if r.get("transport", "websockets") != "websockets":
+        s += " (%s)" % r["transport"]
+    return s
+
+
 if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
     rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-    rate = {(r["scenario"], r["connections"], r["server"], r.get("protocol", "json")): r.get("msgs_per_s")
+    rate = {(r["scenario"], r["connections"], r["server"], r.get("protocol", "json"), r.get("group_size", 0),
+             r.get("transport", "websockets")): r.get("msgs_per_s")
             for r in rows}
 
     def ms(v):
@@ -23,14 +34,16 @@ if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
           "| RSS KiB mid → end | KiB/conn | kernel slab MiB | errors (setup) |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        a = rate.get((r["scenario"], r["connections"], "aspnetcore", r.get("protocol", "json")))
+        a = rate.get((r["scenario"], r["connections"], "aspnetcore", r.get("protocol", "json"), r.get("group_size", 0),
+                      r.get("transport", "websockets")))
         ratio = "**%.2f**" % (r["msgs_per_s"] / a) if r["server"] == "hubs" and a else ""
         dur = 1.0 if r.get("quick") else 15.0
+        scenario = label(r)
         n = r.get("msgs_per_s", 0) * r.get("elapsed_s", dur)
         cpu_us = "%.1f" % (r["server_cpu_s"] * 1e6 / n) if n and r["scenario"] != "idle" else ""
         server = r["server"] if r["scenario"] != "raw" else "raw-ws-echo, %s in flight" % r.get("window")
         print("| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s → %s | %s | %.1f | %s (%s) |" % (
-            r.get("protocol", "json"), r["scenario"], server, r["connections"], r.get("msgs_per_s", 0), ratio,
+            r.get("protocol", "json"), scenario, server, r["connections"], r.get("msgs_per_s", 0), ratio,
             ms(r.get("p50_ms")), ms(r.get("p99_ms")), ms(r.get("max_ms")), r.get("server_cpu_s", 0), cpu_us,
             int(r.get("rss_mid_kib", -1)), int(r.get("rss_kib", -1)),
             r.get("rss_kib_per_conn", "") if r["scenario"] == "idle" else "",
@@ -39,7 +52,8 @@ if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
 
 FIELDS = ["msgs_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_s", "loadgen_cpu_s",
           "rss_kib", "rss_base_kib", "rss_mid_kib", "rss_peak_kib", "rss_kib_per_conn",
-          "pss_kib", "slab_kib_delta", "errors", "setup_errors", "ready"]
+          "pss_kib", "slab_kib_delta", "errors", "setup_errors", "ready", "groups_at_start",
+          "disconnects", "cpu_us_per_disconnect"]
 
 runs = []
 with open(sys.argv[1]) as f:
@@ -53,22 +67,22 @@ failed = {}
 for r in runs:
     # a server that never took a connection (it did not start, or its port
     # was taken): no measurement; counted apart, out of the medians
-    if r.get("ready") == 0 and r.get("scenario") != "raw":
-        k = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
-             r.get("protocol", "json"))
-        failed[k] = failed.get(k, 0) + 1
-        continue
     key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
-           r.get("protocol", "json"))
+           r.get("protocol", "json"), r.get("group_size", 0), r.get("transport", "websockets"))
+    if r.get("ready") == 0 and r.get("scenario") != "raw":
+        failed[key] = failed.get(key, 0) + 1
+        continue
     groups.setdefault(key, []).append(r)
 
 rows = []
 for key, rs in groups.items():
-    scenario, server, connections, window, protocol = key
-    out = {"scenario": scenario, "server": server, "protocol": protocol, "transport": "websockets",
+    scenario, server, connections, window, protocol, group_size, transport = key
+    out = {"scenario": scenario, "server": server, "protocol": protocol, "transport": transport,
            "connections": connections, "runs": len(rs)}
     if scenario == "raw":
         out["window"] = window
+    if group_size:
+        out["group_size"] = group_size
     for f in FIELDS:
         vals = [r[f] for r in rs if isinstance(r.get(f), (int, float))]
         if not vals:
@@ -87,21 +101,24 @@ for key, rs in groups.items():
     out["elapsed_s"] = round(statistics.median([r.get("elapsed_s", 0) for r in rs]), 2)
     rows.append(out)
 
-order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "raw": 4}
-rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), r["connections"],
-                         r.get("window", 0), r["server"]))
+order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "groups": 4, "groupsJoinLeave": 5,
+         "groupsDisconnect": 6, "raw": 7}
+rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), r["transport"],
+                         r["connections"], r.get("group_size", 0), r.get("window", 0), r["server"]))
 
 with open(sys.argv[2], "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")
 
-rate = {(r["scenario"], r["connections"], r["server"], r["protocol"]): r.get("msgs_per_s") for r in rows}
+rate = {(r["scenario"], r["connections"], r["server"], r["protocol"], r.get("group_size", 0), r["transport"]):
+        r.get("msgs_per_s") for r in rows}
 
 
 def ratio(r):
     if r["server"] != "hubs":
         return ""
-    a = rate.get((r["scenario"], r["connections"], "aspnetcore", r["protocol"]))
+    a = rate.get((r["scenario"], r["connections"], "aspnetcore", r["protocol"], r.get("group_size", 0),
+                  r["transport"]))
     h = r.get("msgs_per_s")
     if not a or h is None:
         return ""
@@ -115,25 +132,26 @@ def ms(v):
     return ">1000" if v >= 999.99 else "%.2f" % v
 
 
-hdr = "%-5s %-9s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
+hdr = "%-5s %-22s %-10s %6s %11s %6s %8s %8s %8s %7s %9s %9s %6s %6s" % (
     "proto", "scenario", "server", "conns", "msgs/s", "ratio", "p50 ms", "p99 ms", "max ms",
     "cpu s", "rss KiB", "KiB/conn", "slabMB", "errors")
 print(hdr)
 print("-" * len(hdr))
 for r in rows:
     server = r["server"] if r["scenario"] != "raw" else "raw w%s" % r.get("window")
-    print("%-5s %-9s %-10s %6d %11.0f %6s %8s %8s %8.2f %7.2f %9s %9s %6s %6s" % (
-        "json" if r["protocol"] == "json" else "mpack", r["scenario"], server, r["connections"],
+    print("%-5s %-22s %-10s %6d %11.0f %6s %8s %8s %8.2f %7.2f %9s %9s %6s %6s" % (
+        "json" if r["protocol"] == "json" else "mpack", label(r), server, r["connections"],
         r.get("msgs_per_s", 0), ratio(r), ms(r.get("p50_ms")), ms(r.get("p99_ms")), r.get("max_ms", 0), r.get("server_cpu_s", 0),
         r.get("rss_kib", ""), r.get("rss_kib_per_conn", ""),
         "%.1f" % (r["slab_kib_delta"] / 1024) if "slab_kib_delta" in r else "",
         r.get("errors", "")))
 
-echo = sorted([r for r in rows if r["scenario"] == "echo" and r["server"] == "hubs"
-               and rate.get(("echo", r["connections"], "aspnetcore", r["protocol"]))],
+echo = sorted([r for r in rows if r["scenario"] == "echo" and r["server"] == "hubs" and r["transport"] == "websockets"
+               and rate.get(("echo", r["connections"], "aspnetcore", r["protocol"], 0, "websockets"))],
               key=lambda r: (r["protocol"] == "json", r["connections"]))
 if echo:
     r = echo[-1]
-    print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore", r["protocol"])]))
+    print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore", r["protocol"], 0,
+                                                       "websockets")]))
 else:
     print("echo ratio n/a")

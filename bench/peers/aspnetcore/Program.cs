@@ -35,4 +35,10 @@ public class EchoHub : Hub
     public Task SendPayload(string payload) => Clients.All.SendAsync("send", payload);
 
     public DateTime GetCurrentTime() => DateTime.UtcNow;
+
+    public Task JoinGroup(string group) => Groups.AddToGroupAsync(Context.ConnectionId, group);
+
+    public Task LeaveGroup(string group) => Groups.RemoveFromGroupAsync(Context.ConnectionId, group);
+
+    public Task SendToGroup(string group, DateTime time) => Clients.Group(group).SendAsync("send", time);
 }
