@@ -60,6 +60,10 @@ struct _HubsServer
   gpointer authenticate_data;
   GDestroyNotify authenticate_destroy;
 
+  SoupServerCallback default_handler;
+  gpointer default_handler_data;
+  GDestroyNotify default_handler_destroy;
+
   GPtrArray *hub_filters;       /* HubsHubFilter, for every hub */
   HubsUserIdProviderFunc user_id_provider;
   gpointer user_id_provider_data;
@@ -138,6 +142,11 @@ hubs_server_dispose (GObject *object)
     self->authenticate_destroy (self->authenticate_data);
   self->authenticate = NULL;
   self->authenticate_destroy = NULL;
+
+  if (self->default_handler_destroy != NULL)
+    self->default_handler_destroy (self->default_handler_data);
+  self->default_handler = NULL;
+  self->default_handler_destroy = NULL;
 
   g_clear_pointer (&self->hub_filters, g_ptr_array_unref);
   if (self->user_id_provider_destroy != NULL)
@@ -477,7 +486,10 @@ soup_handler (SoupServer        *soup_server,
   endpoint = find_endpoint (self, path, &negotiate);
   if (endpoint == NULL)
     {
-      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+      if (self->default_handler != NULL)
+        self->default_handler (soup_server, message, path, query, self->default_handler_data);
+      else
+        soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
       return;
     }
 
@@ -737,6 +749,66 @@ hubs_server_set_authentication_handler (HubsServer           *self,
   self->authenticate = func;
   self->authenticate_data = user_data;
   self->authenticate_destroy = destroy;
+}
+
+/**
+ * hubs_server_set_default_handler:
+ * @self: a server
+ * @callback: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   the handler, or %NULL to answer 404
+ * @user_data: data for @callback
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the handler of the requests that no hub and no other handler takes.
+ * Mapping a hub makes the server's own handler libsoup's default handler
+ * (the one for `/`), so that hub paths match whatever their case; a page
+ * served at `/`, or anything else that needs the default handler, is
+ * served through this instead of soup_server_add_handler() with `/` or
+ * %NULL. More specific paths can still be added to
+ * [method@Hubs.Server.get_soup_server] directly.
+ *
+ * ```c
+ * static void
+ * serve_page (SoupServer *server, SoupServerMessage *msg, const char *path,
+ *             GHashTable *query, gpointer user_data)
+ * {
+ *   if (strcmp (path, "/") != 0)
+ *     {
+ *       soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+ *       return;
+ *     }
+ *   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+ *   soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC,
+ *                                     page, strlen (page));
+ * }
+ *
+ * hubs_server_set_default_handler (server, serve_page, NULL, NULL);
+ * ```
+ *
+ * Since: 0.1
+ */
+void
+hubs_server_set_default_handler (HubsServer         *self,
+                                 SoupServerCallback  callback,
+                                 gpointer            user_data,
+                                 GDestroyNotify      destroy)
+{
+  g_return_if_fail (HUBS_IS_SERVER (self));
+
+  if (self->default_handler_destroy != NULL)
+    self->default_handler_destroy (self->default_handler_data);
+
+  self->default_handler = callback;
+  self->default_handler_data = user_data;
+  self->default_handler_destroy = destroy;
+
+  /* Without a hub yet, nothing has claimed the default handler. */
+  if (!g_hash_table_contains (self->handled_paths, "/"))
+    {
+      soup_server_add_handler (self->soup_server, NULL, soup_handler, self, NULL);
+      soup_server_add_early_handler (self->soup_server, NULL, soup_early_handler, self, NULL);
+      g_hash_table_add (self->handled_paths, g_strdup ("/"));
+    }
 }
 
 /**

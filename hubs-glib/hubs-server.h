@@ -109,6 +109,11 @@ void            hubs_server_set_authentication_handler   (HubsServer            
                                                           gpointer                   user_data,
                                                           GDestroyNotify             destroy);
 HUBS_AVAILABLE_IN_ALL
+void            hubs_server_set_default_handler          (HubsServer                *self,
+                                                          SoupServerCallback         callback,
+                                                          gpointer                   user_data,
+                                                          GDestroyNotify             destroy);
+HUBS_AVAILABLE_IN_ALL
 void            hubs_server_add_hub_filter               (HubsServer                *self,
                                                           HubsHubFilter             *filter);
 HUBS_AVAILABLE_IN_ALL

@@ -1189,6 +1189,63 @@ typedef struct
 } HttpCase;
 
 static void
+serve_home (SoupServer        *server,
+            SoupServerMessage *message,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  static const char page[] = "<p>home</p>";
+
+  (*(guint *) user_data)++;
+  if (strcmp (path, "/") != 0)
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, "text/html", SOUP_MEMORY_STATIC, page, strlen (page));
+}
+
+/* The application's handler takes what no hub takes, "/" among them; hub
+ * paths still match whatever their case. */
+static void
+test_default_handler (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(SoupMessage) home = NULL;
+  g_autoptr(SoupMessage) other = NULL;
+  g_autoptr(SoupMessage) negotiate = NULL;
+  g_autoptr(GBytes) body = NULL;
+  guint calls = 0;
+  gsize size;
+  const char *text;
+
+  hubs_server_set_default_handler (f->server, serve_home, &calls, NULL);
+
+  home = http_request (f, "GET", "/", NULL, &body);
+  g_assert_cmpuint (soup_message_get_status (home), ==, SOUP_STATUS_OK);
+  text = g_bytes_get_data (body, &size);
+  g_assert_cmpmem (text, size, "<p>home</p>", 11);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  other = http_request (f, "GET", "/nothing", NULL, NULL);
+  g_assert_cmpuint (soup_message_get_status (other), ==, SOUP_STATUS_NOT_FOUND);
+  g_assert_cmpuint (calls, ==, 2);
+
+  negotiate = http_request (f, "POST", "/HUB/negotiate?negotiateVersion=1", NULL, &body);
+  g_assert_cmpuint (soup_message_get_status (negotiate), ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (calls, ==, 2);
+
+  /* Replaced, then taken away: 404 again. */
+  hubs_server_set_default_handler (f->server, NULL, NULL, NULL);
+  g_clear_object (&home);
+  home = http_request (f, "GET", "/", NULL, NULL);
+  g_assert_cmpuint (soup_message_get_status (home), ==, SOUP_STATUS_NOT_FOUND);
+  g_assert_cmpuint (calls, ==, 2);
+}
+
+static void
 test_negotiate_http (Fixture       *f,
                      gconstpointer  data)
 {
@@ -2771,6 +2828,7 @@ main (int   argc,
   ADD ("negotiate/random", test_negotiate_random);
   ADD ("negotiate/v0", test_negotiate_v0);
   ADD ("negotiate/http", test_negotiate_http);
+  ADD ("default-handler", test_default_handler);
   ADD ("negotiate/versions", test_negotiate_versions);
   ADD ("negotiate/token-not-id", test_negotiate_token_not_id);
   ADD ("negotiate/no-websockets", test_negotiate_no_websockets);
