@@ -6,6 +6,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <string.h>
 
 #include "hubs.h"
@@ -1423,6 +1427,284 @@ test_skip_negotiation (Fixture       *f,
   stop (connection);
 }
 
+
+/* Against ASP.NET Core: the reference server of tests/aspnetcore-interop,
+ * when it has been built (`dotnet build -c Release` there; not in CI, see
+ * its README) and dotnet is installed. Started once, on first use. */
+
+static GSubprocess *aspnetcore;
+static char *aspnetcore_url;
+static char *aspnetcore_skip;
+
+#ifdef __linux__
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+static gboolean
+aspnetcore_start (void)
+{
+  g_autofree char *dotnet = g_find_program_in_path ("dotnet");
+  g_autofree char *dll = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  if (aspnetcore_url != NULL || aspnetcore_skip != NULL)
+    return aspnetcore_url != NULL;
+
+  dll = g_test_build_filename (G_TEST_DIST, "aspnetcore-interop", "bin", "Release", "net10.0",
+                               "Interop.dll", NULL);
+  if (dotnet == NULL)
+    aspnetcore_skip = g_strdup ("dotnet is not installed: no ASP.NET Core server to test against");
+  else if (!g_file_test (dll, G_FILE_TEST_EXISTS))
+    aspnetcore_skip = g_strdup_printf ("%s is not built: run `dotnet build -c Release` in "
+                                       "tests/aspnetcore-interop", dll);
+  if (aspnetcore_skip != NULL)
+    return FALSE;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+#ifdef __linux__
+  /* The server ends with the test, even when the test crashes. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+#endif
+  aspnetcore = g_subprocess_launcher_spawn (launcher, &error, dotnet, dll, "--port", "0", NULL);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (aspnetcore));
+  line = g_data_input_stream_read_line_utf8 (output, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "Now listening on: "))
+    {
+      aspnetcore_skip = g_strdup_printf ("the ASP.NET Core server did not start (it printed \"%s\")",
+                                         line != NULL ? line : "");
+      return FALSE;
+    }
+  aspnetcore_url = g_strdup (line + strlen ("Now listening on: "));
+  return TRUE;
+}
+
+static void
+aspnetcore_stop (void)
+{
+  if (aspnetcore != NULL)
+    {
+      g_subprocess_send_signal (aspnetcore, SIGTERM);
+      g_subprocess_wait (aspnetcore, NULL, NULL);
+      g_clear_object (&aspnetcore);
+    }
+  g_clear_pointer (&aspnetcore_url, g_free);
+  g_clear_pointer (&aspnetcore_skip, g_free);
+}
+
+static HubsConnection *
+aspnetcore_connection (Fixture           *f,
+                       const char        *path,
+                       HubsTransportType  transport)
+{
+  g_autofree char *url = g_strconcat (aspnetcore_url, path, NULL);
+
+  return watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "transports", transport, NULL));
+}
+
+static const char *
+transport_name (HubsTransportType transport)
+{
+  return transport == HUBS_TRANSPORT_WEB_SOCKETS ? "WebSockets" :
+         transport == HUBS_TRANSPORT_SERVER_SENT_EVENTS ? "ServerSentEvents" : "LongPolling";
+}
+
+static void
+on_letter (HubsClientStream *stream,
+           const GValue     *item,
+           GPtrArray        *letters)
+{
+  g_ptr_array_add (letters, g_value_dup_string (item));
+}
+
+static void
+test_aspnetcore_testhub (Fixture       *f,
+                         gconstpointer  data)
+{
+  HubsTransportType transport = GPOINTER_TO_UINT (data);
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(HubsClientStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) arg = G_VALUE_INIT;
+  g_auto(GValue) value = G_VALUE_INIT;
+  Streamed streamed = { g_array_new (FALSE, FALSE, sizeof (int)), };
+  g_autoptr(GPtrArray) letters = g_ptr_array_new_with_free_func (g_free);
+
+  if (!aspnetcore_start ())
+    {
+      g_test_skip (aspnetcore_skip);
+      g_array_unref (streamed.items);
+      return;
+    }
+
+  connection = aspnetcore_connection (f, "/testhub", transport);
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (hubs_connection_get_transport (connection), ==, transport);
+
+  g_assert_true (invoke (connection, "GetActiveTransportName", 0, NULL, G_TYPE_STRING, &value, &error));
+  g_assert_cmpstr (g_value_get_string (&value), ==, transport_name (transport));
+  g_value_unset (&value);
+
+  g_assert_true (invoke (connection, "GetCallerConnectionId", 0, NULL, G_TYPE_STRING, &value, &error));
+  g_assert_cmpstr (g_value_get_string (&value), ==, hubs_connection_get_connection_id (connection));
+  g_value_unset (&value);
+
+  string_value (&arg, "hello, ASP.NET Core");
+  g_assert_true (invoke (connection, "Echo", 1, &arg, G_TYPE_STRING, &value, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_value_get_string (&value), ==, "hello, ASP.NET Core");
+  g_value_unset (&value);
+
+  /* Our headers reach the server. */
+  g_value_set_string (&arg, "X-SignalR-User-Agent");
+  g_assert_true (invoke (connection, "GetHeader", 1, &arg, G_TYPE_STRING, &value, &error));
+  g_assert_true (g_str_has_prefix (g_value_get_string (&value), "hubs-glib/"));
+  g_value_unset (&value);
+
+  g_value_set_string (&arg, "boom");
+  g_assert_false (invoke (connection, "ThrowException", 1, &arg, G_TYPE_INVALID, &value, &error));
+  g_assert_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==,
+                   "An unexpected error occurred invoking 'ThrowException' on the server. InvalidOperationException: boom");
+  g_clear_error (&error);
+
+  stream = hubs_connection_stream (connection, "Stream", 0, NULL, G_TYPE_STRING);
+  g_signal_connect (stream, "item", G_CALLBACK (on_letter), letters);
+  g_signal_connect (stream, "completed", G_CALLBACK (on_completed), &streamed);
+  WAIT_UNTIL (streamed.completed);
+  g_assert_no_error (streamed.error);
+  g_assert_cmpuint (letters->len, ==, 3);
+  g_assert_cmpstr (letters->pdata[0], ==, "a");
+  g_assert_cmpstr (letters->pdata[2], ==, "c");
+
+  stop (connection);
+  g_assert_cmpuint (f->closed->len, ==, 1);
+  g_assert_null (f->closed->pdata[0]);
+  g_array_unref (streamed.items);
+}
+
+/* FeatureHub's Message(callerId, text): keeps the caller's id. */
+static gboolean
+on_message (HubsConnection       *connection,
+            HubsClientInvocation *invocation,
+            gpointer              user_data)
+{
+  Handled *handled = user_data;
+
+  g_assert_cmpuint (hubs_client_invocation_get_n_arguments (invocation), ==, 2);
+  handled->n_calls++;
+  g_free (handled->text);
+  handled->text = g_variant_dup_string (g_value_get_variant (hubs_client_invocation_get_argument (invocation, 0)), NULL);
+  return HUBS_INVOCATION_UNHANDLED;
+}
+
+static void
+test_aspnetcore_featurehub (Fixture       *f,
+                            gconstpointer  data)
+{
+  HubsTransportType transport = GPOINTER_TO_UINT (data);
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  GType int_type[] = { G_TYPE_INT };
+  Handled handled = { .answer = TRUE };
+  Handled messages = { 0, };
+  g_auto(GValue) arg = G_VALUE_INIT;
+  g_auto(GValue) value = G_VALUE_INIT;
+  guint n_asked = 0;
+
+  if (!aspnetcore_start ())
+    {
+      g_test_skip (aspnetcore_skip);
+      return;
+    }
+
+  connection = aspnetcore_connection (f, "/featurehub", transport);
+  hubs_connection_set_access_token_func (connection, give_token, &n_asked, NULL);
+  hubs_connection_on (connection, "Double", 1, int_type, on_double, &handled, NULL);
+  hubs_connection_on (connection, "Message", 0, NULL, on_message, &messages, NULL);
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (invoke (connection, "GetUserIdentifier", 0, NULL, G_TYPE_STRING, &value, &error));
+  g_assert_cmpstr (g_value_get_string (&value), ==, "user:alice");
+  g_value_unset (&value);
+
+  /* A client result */
+  int_value (&arg, 21);
+  g_assert_true (invoke (connection, "AskCaller", 1, &arg, G_TYPE_INT, &value, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (&value), ==, 42);
+  g_value_unset (&value);
+  handled.answer_error = TRUE;
+  g_assert_false (invoke (connection, "AskCaller", 1, &arg, G_TYPE_INT, &value, &error));
+  g_assert_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==,
+                   "An unexpected error occurred invoking 'AskCaller' on the server. HubException: Error: from callback");
+  g_clear_error (&error);
+  g_value_unset (&arg);
+
+  /* A client method */
+  string_value (&arg, "to all");
+  g_assert_true (invoke (connection, "Broadcast", 1, &arg, G_TYPE_INVALID, NULL, &error));
+  WAIT_UNTIL (messages.n_calls == 1);
+  g_assert_cmpstr (messages.text, ==, hubs_connection_get_connection_id (connection));
+
+  /* Abort(): a Close without allowReconnect */
+  g_assert_true (invoke (connection, "Abort", 0, NULL, G_TYPE_INVALID, NULL, &error) || error != NULL);
+  g_clear_error (&error);
+  WAIT_UNTIL (f->closed->len == 1);
+  g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_DISCONNECTED);
+  g_free (messages.text);
+}
+
+static void
+test_aspnetcore_redirect (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  if (!aspnetcore_start ())
+    {
+      g_test_skip (aspnetcore_skip);
+      return;
+    }
+
+  /* The redirect answers {"url":"B/testHub?numRedirects=C"} with B given. */
+  path = g_strdup_printf ("/redirect?baseUrl=%s", aspnetcore_url);
+  connection = aspnetcore_connection (f, path, HUBS_TRANSPORT_ALL);
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+  g_assert_true (invoke (connection, "GetNumRedirects", 0, NULL, G_TYPE_INT, &value, &error));
+  g_assert_cmpint (g_value_get_int (&value), >=, 1);
+  g_value_unset (&value);
+  g_assert_true (invoke (connection, "GetCallerConnectionId", 0, NULL, G_TYPE_STRING, &value, &error));
+  g_assert_cmpstr (g_value_get_string (&value), ==, hubs_connection_get_connection_id (connection));
+  stop (connection);
+
+  /* Without WebSockets on the server, the next transport it offers. */
+  g_clear_object (&connection);
+  {
+    g_autofree char *url = g_strconcat (aspnetcore_url, "/testhub-nowebsockets", NULL);
+
+    connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, NULL));
+  }
+  g_assert_true (start (connection, &error));
+  g_assert_cmpint (hubs_connection_get_transport (connection), ==, HUBS_TRANSPORT_SERVER_SENT_EVENTS);
+  stop (connection);
+}
+
 static const Param params[] = {
   { "json", HUBS_TRANSPORT_WEB_SOCKETS },
   { "messagepack", HUBS_TRANSPORT_WEB_SOCKETS },
@@ -1435,6 +1717,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   /* The isolated directories have no GSettings schemas: no desktop proxy
    * settings, as in libsoup's own tests. */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
@@ -1482,5 +1766,21 @@ main (int   argc,
   ADD ("transport-fallback", test_transport_fallback, NULL);
   ADD ("skip-negotiation", test_skip_negotiation, NULL);
 
-  return g_test_run ();
+  for (gsize i = 0; i < 3; i++)
+    {
+      HubsTransportType transport = 1 << i;
+      g_autofree char *testhub = g_strdup_printf ("/hubs/client/aspnetcore/testhub/%s", transport_name (transport));
+      g_autofree char *featurehub = g_strdup_printf ("/hubs/client/aspnetcore/featurehub/%s",
+                                                     transport_name (transport));
+
+      g_test_add (testhub, Fixture, GUINT_TO_POINTER (transport), fixture_set_up,
+                  test_aspnetcore_testhub, fixture_tear_down);
+      g_test_add (featurehub, Fixture, GUINT_TO_POINTER (transport), fixture_set_up,
+                  test_aspnetcore_featurehub, fixture_tear_down);
+    }
+  ADD ("aspnetcore/redirect", test_aspnetcore_redirect, NULL);
+
+  status = g_test_run ();
+  aspnetcore_stop ();
+  return status;
 }
