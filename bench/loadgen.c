@@ -79,6 +79,8 @@ static int opt_group_size = 10;      /* groups, groupsJoinLeave */
 static int opt_groups_per_conn = 10; /* groupsDisconnect */
 static int opt_batch = 100;          /* groupsDisconnect */
 static int opt_batches = 5;
+static int opt_transport;            /* 0: WebSockets, 1: SSE, 2: Long Polling */
+static const char *const transport_names[] = { "websockets", "serverSentEvents", "longPolling" };
 
 static int epfd;
 static Conn *conns;
@@ -101,14 +103,20 @@ mono_us (void)
 }
 
 static void
-note_error (const char *what, Conn *c)
+note_error_index (const char *what, int index)
 {
   if (measuring)
     errors++;
   else
     errors_setup++;
   if (first_error[0] == '\0')
-    snprintf (first_error, sizeof first_error, "conn %d: %s", c ? c->index : -1, what);
+    snprintf (first_error, sizeof first_error, "conn %d: %s", index, what);
+}
+
+static void
+note_error (const char *what, Conn *c)
+{
+  note_error_index (what, c ? c->index : -1);
 }
 
 static void
@@ -1171,6 +1179,641 @@ on_connected (Conn *c)
     flush_out (c);
 }
 
+static void poll_once (int timeout_ms);
+
+/* ---- Server-Sent Events and Long Polling ------------------------------------
+ *
+ * One hub connection is two keep-alive HTTP/1.1 sockets: the stream socket
+ * (negotiate, then the SSE GET whose response never ends, or the polls) and
+ * the post socket (the handshake and every invocation, one POST at a time,
+ * then DELETE for Long Polling). JSON only. Responses are read with
+ * Content-Length or chunked bodies; the bytes of an SSE event's "data:"
+ * lines or of a poll's body are hub messages ending in 0x1e. Buffers are
+ * allocated once per connection. */
+
+enum { H_STREAM, H_POST };
+enum { R_IDLE, R_HEADERS, R_BODY_LEN, R_BODY_CHUNKED, R_BODY_CLOSE };
+enum { HS_NEGOTIATE, HS_OPENING, HS_HANDSHAKE, HS_READY };
+
+typedef struct Hc Hc;
+
+typedef struct
+{
+  int fd;
+  int role;
+  Hc *hc;
+  uint8_t *rbuf;
+  size_t rlen;
+  uint8_t *wbuf;
+  size_t wlen, woff;
+  int want_out;
+  int connecting;
+  int rstate;
+  int status;
+  size_t left;          /* R_BODY_LEN: bytes; R_BODY_CHUNKED: of this chunk */
+  int chunk_crlf;       /* a chunk's data ended: its CRLF comes next */
+} Hs;
+
+struct Hc
+{
+  int index;
+  int state;            /* S_CONNECTING … S_READY, S_DEAD */
+  int hstate;
+  Hs s, p;
+  char token[128];
+  int outstanding;
+  uint64_t next_id;
+  int64_t send_us;
+  uint8_t *mbuf;        /* hub message bytes not yet ended by 0x1e */
+  size_t mlen;
+  uint8_t *lbuf;        /* SSE: a line not yet ended */
+  size_t llen;
+  char *pend;           /* messages waiting for the post socket */
+  size_t pend_len;
+};
+
+static Hc *hcs;
+
+static int http_ending;
+
+static void
+hc_fail (Hc *h, const char *what)
+{
+  if (h->state == S_DEAD)
+    return;
+  if (!http_ending)
+    note_error_index (what, h->index);
+  for (int i = 0; i < 2; i++)
+    {
+      Hs *s = i ? &h->p : &h->s;
+      if (s->fd >= 0)
+        {
+          epoll_ctl (epfd, EPOLL_CTL_DEL, s->fd, NULL);
+          close (s->fd);
+          s->fd = -1;
+        }
+    }
+  if (h->state == S_READY)
+    n_ready--;
+  else
+    n_connecting--;
+  h->state = S_DEAD;
+  n_dead++;
+}
+
+static void
+hs_events (Hs *s)
+{
+  struct epoll_event ev = { .events = EPOLLIN | (s->want_out ? EPOLLOUT : 0), .data.ptr = s };
+  epoll_ctl (epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+static void
+hs_flush (Hs *s)
+{
+  if (s->connecting)
+    return;
+  while (s->woff < s->wlen)
+    {
+      ssize_t n = write (s->fd, s->wbuf + s->woff, s->wlen - s->woff);
+      if (n < 0)
+        {
+          if (errno == EAGAIN)
+            break;
+          if (errno == EINTR)
+            continue;
+          hc_fail (s->hc, "write failed");
+          return;
+        }
+      s->woff += n;
+    }
+  if (s->woff == s->wlen)
+    {
+      s->woff = s->wlen = 0;
+      if (s->want_out)
+        {
+          s->want_out = 0;
+          hs_events (s);
+        }
+    }
+  else if (!s->want_out)
+    {
+      s->want_out = 1;
+      hs_events (s);
+    }
+}
+
+/* A request on @s (which must have none outstanding), and its body. */
+static void
+hs_request (Hs *s, const char *method, const char *query, const char *extra, const char *body, size_t body_len)
+{
+  if (s->wlen + 512 + body_len > WBUF_SIZE)
+    {
+      hc_fail (s->hc, "write buffer full");
+      return;
+    }
+  int n = snprintf ((char *) s->wbuf + s->wlen, 512,
+                    "%s %s%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sContent-Length: %zu\r\n\r\n",
+                    method, opt_path, query, opt_port, extra, body_len);
+  s->wlen += n;
+  memcpy (s->wbuf + s->wlen, body, body_len);
+  s->wlen += body_len;
+  s->rstate = R_HEADERS;
+  hs_flush (s);
+}
+
+static void
+hc_post_pending (Hc *h)
+{
+  char q[160];
+  if (h->state == S_DEAD || h->p.rstate != R_IDLE || h->pend_len == 0 || h->p.connecting)
+    return;
+  snprintf (q, sizeof q, "?id=%s", h->token);
+  hs_request (&h->p, "POST", q, "Content-Type: text/plain;charset=UTF-8\r\n", h->pend, h->pend_len);
+  h->pend_len = 0;
+}
+
+static void
+hc_send (Hc *h, const char *msg, size_t len)
+{
+  if (h->pend_len + len > WBUF_SIZE / 2)
+    {
+      hc_fail (h, "post queue full");
+      return;
+    }
+  memcpy (h->pend + h->pend_len, msg, len);
+  h->pend_len += len;
+  hc_post_pending (h);
+}
+
+static void
+hc_poll (Hc *h)
+{
+  char q[160];
+  snprintf (q, sizeof q, "?id=%s", h->token);
+  if (opt_transport == 1)
+    hs_request (&h->s, "GET", q, "Accept: text/event-stream\r\n", "", 0);
+  else
+    hs_request (&h->s, "GET", q, "", "", 0);
+}
+
+static void
+hc_drive (Hc *h)
+{
+  if (h->state != S_READY || !started)
+    return;
+  while (h->outstanding < opt_window && h->state == S_READY)
+    {
+      char msg[256], arg[64];
+      format_iso_now (arg);
+      size_t n = snprintf (msg, sizeof msg,
+                           "{\"type\":1,\"invocationId\":\"%llu\",\"target\":\"Echo\",\"arguments\":[\"%s\"]}\x1e",
+                           (unsigned long long) h->next_id++, arg);
+      h->send_us = mono_us ();
+      h->outstanding++;
+      hc_send (h, msg, n);
+    }
+}
+
+static void
+hc_message (Hc *h, const char *msg, size_t len)
+{
+  if (h->hstate == HS_HANDSHAKE)
+    {
+      if (memmem (msg, len, "\"error\"", 7) != NULL)
+        {
+          hc_fail (h, "handshake refused");
+          return;
+        }
+      h->hstate = HS_READY;
+      h->state = S_READY;
+      n_connecting--;
+      n_ready++;
+      hc_drive (h);
+      return;
+    }
+  const char *t = memmem (msg, len, "\"type\":", 7);
+  if (t == NULL)
+    return;
+  if (t[7] == '3')
+    {
+      if (memmem (msg, len, "\"error\"", 7) != NULL)
+        note_error_index ("completion error", h->index);
+      if (h->outstanding > 0)
+        h->outstanding--;
+      if (measuring)
+        completions++;
+      record_latency (mono_us () - h->send_us);
+      hc_drive (h);
+    }
+  else if (t[7] == '7')
+    hc_fail (h, "server closed the hub connection");
+}
+
+/* Hub message bytes, in order: split at 0x1e. */
+static void
+hc_message_bytes (Hc *h, const uint8_t *p, size_t len)
+{
+  while (len > 0 && h->state != S_DEAD)
+    {
+      const uint8_t *e = memchr (p, 0x1e, len);
+      size_t take = e ? (size_t) (e - p) : len;
+      if (h->mlen + take > RBUF_SIZE)
+        {
+          hc_fail (h, "hub message larger than the buffer");
+          return;
+        }
+      memcpy (h->mbuf + h->mlen, p, take);
+      h->mlen += take;
+      if (e == NULL)
+        return;
+      size_t whole = h->mlen;
+      h->mlen = 0;
+      hc_message (h, (const char *) h->mbuf, whole);
+      p = e + 1;
+      len -= take + 1;
+    }
+}
+
+/* SSE: lines; the text after "data: " is hub message bytes. */
+static void
+hc_sse_bytes (Hc *h, const uint8_t *p, size_t len)
+{
+  while (len > 0 && h->state != S_DEAD)
+    {
+      const uint8_t *e = memchr (p, '\n', len);
+      size_t take = e ? (size_t) (e - p) : len;
+      if (h->llen + take > RBUF_SIZE)
+        {
+          hc_fail (h, "SSE line larger than the buffer");
+          return;
+        }
+      memcpy (h->lbuf + h->llen, p, take);
+      h->llen += take;
+      if (e == NULL)
+        return;
+      size_t l = h->llen;
+      if (l > 0 && h->lbuf[l - 1] == '\r')
+        l--;
+      if (l >= 6 && memcmp (h->lbuf, "data: ", 6) == 0)
+        hc_message_bytes (h, h->lbuf + 6, l - 6);
+      h->llen = 0;
+      p = e + 1;
+      len -= take + 1;
+    }
+}
+
+static void
+hs_body (Hs *s, const uint8_t *p, size_t len)
+{
+  Hc *h = s->hc;
+  if (s->role == H_POST)
+    return;
+  if (h->hstate == HS_NEGOTIATE)
+    {
+      if (h->mlen + len > RBUF_SIZE)
+        {
+          hc_fail (h, "negotiate response too large");
+          return;
+        }
+      memcpy (h->mbuf + h->mlen, p, len);
+      h->mlen += len;
+      return;
+    }
+  if (opt_transport == 1)
+    hc_sse_bytes (h, p, len);
+  else
+    hc_message_bytes (h, p, len);
+}
+
+/* A response has ended on @s. */
+static void
+hs_complete (Hs *s)
+{
+  Hc *h = s->hc;
+  s->rstate = R_IDLE;
+  if (s->role == H_POST)
+    {
+      if (s->status != 200 && !(s->status == 202 || s->status == 204))
+        {
+          char what[64];
+          snprintf (what, sizeof what, "POST answered %d", s->status);
+          hc_fail (h, what);
+          return;
+        }
+      hc_post_pending (h);
+      return;
+    }
+  if (h->hstate == HS_NEGOTIATE)
+    {
+      h->mbuf[h->mlen] = '\0';
+      char *tok = strstr ((char *) h->mbuf, "\"connectionToken\":\"");
+      char *end = tok ? strchr (tok + 19, '"') : NULL;
+      if (s->status != 200 || end == NULL || end - (tok + 19) >= (long) sizeof h->token)
+        {
+          hc_fail (h, "negotiate failed");
+          return;
+        }
+      memcpy (h->token, tok + 19, end - (tok + 19));
+      h->token[end - (tok + 19)] = '\0';
+      h->mlen = 0;
+      h->hstate = HS_OPENING;
+      hc_poll (h);
+      return;
+    }
+  if (opt_transport == 1)
+    {
+      hc_fail (h, "the event stream ended");
+      return;
+    }
+  /* Long Polling: 204 ends the connection; anything else, poll again */
+  if (s->status == 204)
+    {
+      hc_fail (h, "poll answered 204");
+      return;
+    }
+  if (s->status != 200)
+    {
+      hc_fail (h, "poll failed");
+      return;
+    }
+  if (h->hstate == HS_OPENING)
+    {
+      /* the first poll returns at once: the handshake, then poll */
+      static const char hs[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
+      h->hstate = HS_HANDSHAKE;
+      hc_send (h, hs, sizeof hs - 1);
+    }
+  if (h->state != S_DEAD)
+    hc_poll (h);
+}
+
+/* Parses what @s has read: headers, then the body as it comes. */
+static void
+hs_parse (Hs *s)
+{
+  size_t off = 0;
+  Hc *h = s->hc;
+
+  while (h->state != S_DEAD && off < s->rlen)
+    {
+      uint8_t *p = s->rbuf + off;
+      size_t avail = s->rlen - off;
+      if (s->rstate == R_IDLE)
+        {
+          hc_fail (h, "data without a request");
+          return;
+        }
+      if (s->rstate == R_HEADERS)
+        {
+          s->rbuf[s->rlen] = '\0';
+          char *end = strstr ((char *) p, "\r\n\r\n");
+          if (end == NULL)
+            break;
+          *end = '\0';
+          s->status = strncmp ((char *) p, "HTTP/1.1 ", 9) == 0 ? atoi ((char *) p + 9) : 0;
+          char *cl = strcasestr ((char *) p, "\r\ncontent-length:");
+          char *te = strcasestr ((char *) p, "\r\ntransfer-encoding: chunked");
+          off = end + 4 - (char *) s->rbuf;
+          if (te != NULL)
+            {
+              s->rstate = R_BODY_CHUNKED;
+              s->left = 0;
+              s->chunk_crlf = 0;
+            }
+          else if (cl != NULL)
+            {
+              s->left = strtoul (cl + 17, NULL, 10);
+              s->rstate = R_BODY_LEN;
+            }
+          else if (s->status == 204 || s->status == 304 || s->status / 100 == 1)
+            s->left = 0, s->rstate = R_BODY_LEN;
+          else
+            s->rstate = R_BODY_CLOSE;
+          if (s->role == H_STREAM && opt_transport == 1 && h->hstate == HS_OPENING)
+            {
+              if (s->status != 200)
+                {
+                  hc_fail (h, "event stream refused");
+                  return;
+                }
+              static const char hs[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
+              h->hstate = HS_HANDSHAKE;
+              hc_send (h, hs, sizeof hs - 1);
+            }
+          if (s->rstate == R_BODY_LEN && s->left == 0)
+            hs_complete (s);
+          continue;
+        }
+      if (s->rstate == R_BODY_LEN)
+        {
+          size_t take = avail < s->left ? avail : s->left;
+          hs_body (s, p, take);
+          off += take;
+          s->left -= take;
+          if (s->left == 0 && h->state != S_DEAD)
+            hs_complete (s);
+          continue;
+        }
+      if (s->rstate == R_BODY_CLOSE)
+        {
+          hs_body (s, p, avail);
+          off += avail;
+          continue;
+        }
+      /* chunked: SIZE CRLF DATA CRLF …, 0 CRLF CRLF (no trailers) */
+      if (s->chunk_crlf)
+        {
+          if (avail < 2)
+            break;
+          off += 2;
+          s->chunk_crlf = 0;
+          continue;
+        }
+      if (s->left == (size_t) -1)
+        {
+          if (avail < 2)
+            break;
+          off += 2;
+          s->left = 0;
+          hs_complete (s);
+          continue;
+        }
+      if (s->left == 0)
+        {
+          uint8_t *e = memmem (p, avail, "\r\n", 2);
+          if (e == NULL)
+            break;
+          size_t size = strtoul ((char *) p, NULL, 16);
+          off += e + 2 - p;
+          s->left = size == 0 ? (size_t) -1 : size;
+          continue;
+        }
+      size_t take = avail < s->left ? avail : s->left;
+      hs_body (s, p, take);
+      off += take;
+      s->left -= take;
+      if (s->left == 0)
+        s->chunk_crlf = 1;
+    }
+  if (h->state == S_DEAD)
+    return;
+  memmove (s->rbuf, s->rbuf + off, s->rlen - off);
+  s->rlen -= off;
+}
+
+static void
+hs_readable (Hs *s)
+{
+  Hc *h = s->hc;
+  for (int rounds = 0; rounds < 16 && h->state != S_DEAD; rounds++)
+    {
+      size_t room = RBUF_SIZE - 1 - s->rlen;
+      if (room == 0)
+        {
+          hc_fail (h, "read buffer full");
+          return;
+        }
+      ssize_t n = read (s->fd, s->rbuf + s->rlen, room);
+      if (n < 0)
+        {
+          if (errno == EAGAIN)
+            return;
+          if (errno == EINTR)
+            continue;
+          hc_fail (h, "read failed");
+          return;
+        }
+      if (n == 0)
+        {
+          hc_fail (h, "server closed the socket");
+          return;
+        }
+      s->rlen += n;
+      hs_parse (s);
+      if ((size_t) n < room)
+        return;
+    }
+}
+
+static void
+hs_connect (Hs *s)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (opt_port) };
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  s->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0)
+    {
+      hc_fail (s->hc, "socket() failed (ulimit -n?)");
+      return;
+    }
+  int one = 1;
+  setsockopt (s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  s->connecting = 1;
+  s->want_out = 1;
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = s };
+  epoll_ctl (epfd, EPOLL_CTL_ADD, s->fd, &ev);
+  if (connect (s->fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno != EINPROGRESS)
+    hc_fail (s->hc, "connect failed");
+}
+
+static void
+hc_start (Hc *h)
+{
+  n_started++;
+  n_connecting++;
+  h->state = S_CONNECTING;
+  h->hstate = HS_NEGOTIATE;
+  hs_connect (&h->s);
+  if (h->state != S_DEAD)
+    hs_connect (&h->p);
+  if (h->state != S_DEAD)
+    hs_request (&h->s, "POST", "/negotiate?negotiateVersion=1", "", "", 0);
+}
+
+static void
+hs_event (Hs *s, uint32_t events)
+{
+  Hc *h = s->hc;
+  if (h->state == S_DEAD)
+    return;
+  if (s->connecting)
+    {
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+        return;
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt (s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0)
+        {
+          hc_fail (h, "connect refused");
+          return;
+        }
+      s->connecting = 0;
+      hs_flush (s);
+      if (h->state != S_DEAD && s->role == H_POST)
+        hc_post_pending (h);
+      return;
+    }
+  if (events & EPOLLOUT)
+    hs_flush (s);
+  if (h->state != S_DEAD && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+    hs_readable (s);
+}
+
+static void
+hc_init_all (void)
+{
+  hcs = calloc (opt_connections, sizeof (Hc));
+  for (int i = 0; i < opt_connections; i++)
+    {
+      Hc *h = &hcs[i];
+      h->index = i;
+      h->next_id = 1;
+      h->mbuf = malloc (RBUF_SIZE + 1);
+      h->lbuf = malloc (RBUF_SIZE);
+      h->pend = malloc (WBUF_SIZE / 2);
+      for (int k = 0; k < 2; k++)
+        {
+          Hs *s = k ? &h->p : &h->s;
+          s->fd = -1;
+          s->role = k ? H_POST : H_STREAM;
+          s->hc = h;
+          s->rbuf = malloc (RBUF_SIZE);
+          s->wbuf = malloc (WBUF_SIZE);
+        }
+    }
+}
+
+/* Long Polling: DELETE at the end, answered or not within 1 s. */
+static void
+hc_end_all (void)
+{
+  http_ending = 1;
+  if (opt_transport != 2)
+    return;
+  for (int i = 0; i < opt_connections; i++)
+    {
+      Hc *h = &hcs[i];
+      if (h->state == S_READY && h->p.rstate == R_IDLE)
+        {
+          char q[160];
+          snprintf (q, sizeof q, "?id=%s", h->token);
+          hs_request (&h->p, "DELETE", q, "", "", 0);
+        }
+    }
+  int64_t until = mono_us () + 1000000;
+  while (mono_us () < until)
+    {
+      int busy = 0;
+      for (int i = 0; i < opt_connections; i++)
+        busy += hcs[i].state == S_READY && hcs[i].p.rstate != R_IDLE;
+      if (!busy)
+        break;
+      poll_once (5);
+    }
+}
+
 static void
 poll_once (int timeout_ms)
 {
@@ -1178,6 +1821,11 @@ poll_once (int timeout_ms)
   int n = epoll_wait (epfd, evs, 512, timeout_ms);
   for (int i = 0; i < n; i++)
     {
+      if (opt_transport != 0)
+        {
+          hs_event (evs[i].data.ptr, evs[i].events);
+          continue;
+        }
       Conn *c = evs[i].data.ptr;
       if (c->state == S_DEAD)
         continue;
@@ -1365,7 +2013,8 @@ usage (void)
                    "                                  groupsDisconnect [--path /echo]\n"
                    "               [--connections N] [--warmup S] [--duration S] [--window W]\n"
                    "               [--server-pid PID] [--label TEXT] [--protocol json|messagepack]\n"
-                   "               [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]\n");
+                   "               [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]\n"
+                   "               [--transport websockets|serverSentEvents|longPolling] (the last two: echo, JSON)\n");
   exit (2);
 }
 
@@ -1394,6 +2043,17 @@ main (int argc, char **argv)
         opt_server_pid = atoi (v);
       else if (!strcmp (a, "--label"))
         opt_label = v;
+      else if (!strcmp (a, "--transport"))
+        {
+          if (!strcmp (v, "websockets"))
+            opt_transport = 0;
+          else if (!strcmp (v, "serverSentEvents") || !strcmp (v, "sse"))
+            opt_transport = 1;
+          else if (!strcmp (v, "longPolling"))
+            opt_transport = 2;
+          else
+            usage ();
+        }
       else if (!strcmp (a, "--group-size"))
         opt_group_size = atoi (v);
       else if (!strcmp (a, "--groups-per-conn"))
@@ -1437,7 +2097,8 @@ main (int argc, char **argv)
     }
   if (opt_connections < 1 || opt_connections > 100000 || opt_duration <= 0 || opt_duration > 600 ||
       opt_warmup < 0 || opt_warmup > 600 || opt_group_size < 1 || opt_groups_per_conn < 1 ||
-      opt_groups_per_conn > 100 || opt_batch < 1 || opt_batches < 1)
+      opt_groups_per_conn > 100 || opt_batch < 1 || opt_batches < 1 ||
+      (opt_transport != 0 && (opt_scenario != SC_ECHO || opt_msgpack)))
     usage ();
   if (opt_window <= 0)
     opt_window = opt_scenario == SC_ECHOALL ? 4 : opt_scenario == SC_BROADCAST || opt_scenario == SC_GROUPS ? 2 : 1;
@@ -1460,6 +2121,8 @@ main (int argc, char **argv)
       conns[i].wbuf = malloc (WBUF_SIZE);
       conns[i].mbuf = malloc (RBUF_SIZE);
     }
+  if (opt_transport != 0)
+    hc_init_all ();
 
   long slab_before = read_kib ("/proc/meminfo", "Slab:");
   long rss_before = server_kib ("Rss:");
@@ -1470,12 +2133,20 @@ main (int argc, char **argv)
   while (n_ready + n_dead < opt_connections && mono_us () - t0 < 120 * 1000000LL)
     {
       while (next < opt_connections && n_connecting < MAX_CONNECTING)
-        start_connect (&conns[next++]);
+        if (opt_transport != 0)
+          hc_start (&hcs[next++]);
+        else
+          start_connect (&conns[next++]);
       poll_once (10);
     }
   double connect_s = (mono_us () - t0) / 1e6;
   for (int i = 0; i < opt_connections; i++)
-    if (conns[i].state != S_READY && conns[i].state != S_DEAD)
+    if (opt_transport != 0)
+      {
+        if (hcs[i].state != S_READY && hcs[i].state != S_DEAD)
+          hc_fail (&hcs[i], "not connected in time");
+      }
+    else if (conns[i].state != S_READY && conns[i].state != S_DEAD)
       {
         note_error ("not connected in time", &conns[i]);
         conn_close (&conns[i]);
@@ -1534,7 +2205,10 @@ main (int argc, char **argv)
   for (int i = 0; i < opt_connections; i++)
     {
       conns[i].next_idle_us = start + (int64_t) (1000000.0 * (i / 100) / (opt_connections / 100 + 1));
-      drive (&conns[i]);
+      if (opt_transport != 0)
+        hc_drive (&hcs[i]);
+      else
+        drive (&conns[i]);
     }
 
   int64_t warm_end = start + (int64_t) (opt_warmup * 1e6);
@@ -1592,13 +2266,14 @@ main (int argc, char **argv)
   getrusage (RUSAGE_SELF, &ru);
   double gen_cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 - gen_cpu0;
 
-  printf ("{\"protocol\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,\"msgs_per_s\":%.1f,"
+  printf ("{\"protocol\":\"%s\",\"transport\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"connections\":%d,\"ready\":%d,\"msgs_per_s\":%.1f,"
           "\"completions_per_s\":%.1f,\"deliveries_per_s\":%.1f,"
           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
           "\"server_cpu_s\":%.2f,\"loadgen_cpu_s\":%.2f,\"rss_kib\":%ld,\"pss_kib\":%ld,\"rss_base_kib\":%ld,"
           "\"rss_peak_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_kib_per_conn\":%.2f,\"slab_kib_delta\":%ld,\"slab_peak_kib_delta\":%ld,"
           "\"group_size\":%d,\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
-          opt_msgpack ? "messagepack" : "json", opt_scenario_name, opt_label, opt_connections, ready_at_end, msgs / elapsed,
+          opt_msgpack ? "messagepack" : "json", transport_names[opt_transport], opt_scenario_name, opt_label,
+          opt_connections, ready_at_end, msgs / elapsed,
           completions / elapsed, deliveries / elapsed, percentile_ms (0.50), percentile_ms (0.99),
           lat_max_us / 1000.0, (unsigned long long) hist_n, cpu, gen_cpu, rss, pss, rss_before, rss_peak, rss_mid,
           rss >= 0 && rss_before >= 0 ? (double) (rss - rss_before) / opt_connections : -1.0,
@@ -1614,6 +2289,17 @@ main (int argc, char **argv)
   printf ("\"}\n");
   fflush (stdout);
 
+  if (opt_transport != 0)
+    {
+      hc_end_all ();
+      for (int i = 0; i < opt_connections; i++)
+        {
+          if (hcs[i].s.fd >= 0)
+            close (hcs[i].s.fd);
+          if (hcs[i].p.fd >= 0)
+            close (hcs[i].p.fd);
+        }
+    }
   for (int i = 0; i < opt_connections; i++)
     if (conns[i].fd >= 0)
       close (conns[i].fd);
