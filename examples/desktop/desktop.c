@@ -198,6 +198,14 @@ return_file_error (HubsInvocation *invocation,
     hubs_invocation_return_gerror (invocation, error);
 }
 
+/* qsort() passes pointers to the array's elements. */
+static int
+compare_names (const void *a,
+               const void *b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
 static gboolean
 notes_hub_list_notes (HubsHub        *hub,
                       HubsInvocation *invocation)
@@ -205,7 +213,7 @@ notes_hub_list_notes (HubsHub        *hub,
   g_autofree const char **names = (const char **) g_hash_table_get_keys_as_array (desktop.notes, NULL);
   g_auto(GValue) value = G_VALUE_INIT;
 
-  qsort (names, g_hash_table_size (desktop.notes), sizeof (char *), (GCompareFunc) g_strcmp0);
+  qsort (names, g_hash_table_size (desktop.notes), sizeof (char *), compare_names);
   g_value_init (&value, G_TYPE_STRV);
   g_value_set_boxed (&value, names);
   hubs_invocation_return_value (invocation, &value);
