@@ -41,6 +41,7 @@ struct _HubsClientInvocation
   GObject parent_instance;
 
   HubsConnection *connection;
+  guint transport_serial;
   char *method;
   char *invocation_id;
   GValue *arguments;
@@ -85,12 +86,14 @@ hubs_client_invocation_init (HubsClientInvocation *self)
 
 HubsClientInvocation *
 hubs_client_invocation_new (HubsConnection *connection,
+                            guint           transport_serial,
                             const char     *method,
                             const char     *invocation_id)
 {
   HubsClientInvocation *self = g_object_new (HUBS_TYPE_CLIENT_INVOCATION, NULL);
 
   self->connection = g_object_ref (connection);
+  self->transport_serial = transport_serial;
   self->method = g_strdup (method);
   self->invocation_id = invocation_id != NULL && *invocation_id != '\0' ? g_strdup (invocation_id) : NULL;
   return self;
@@ -121,7 +124,7 @@ hubs_client_invocation_complete_unanswered (HubsClientInvocation *self,
   if (self->completed || self->invocation_id == NULL)
     return;
   self->completed = TRUE;
-  hubs_connection_send_completion (self->connection, self->invocation_id, NULL, error);
+  hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id, NULL, error);
 }
 
 /**
@@ -277,7 +280,7 @@ hubs_client_invocation_return_value (HubsClientInvocation *self,
 
   if (!check_completion (self))
     return;
-  hubs_connection_send_completion (self->connection, self->invocation_id,
+  hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
                                    value != NULL ? value : &null, NULL);
 }
 
@@ -300,7 +303,7 @@ hubs_client_invocation_return_error_literal (HubsClientInvocation *self,
 
   if (!check_completion (self))
     return;
-  hubs_connection_send_completion (self->connection, self->invocation_id, NULL, message);
+  hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id, NULL, message);
 }
 
 /**

@@ -145,6 +145,7 @@ void hubs_client_request_options_clear (HubsClientRequestOptions *options);
 /* Between the connection, its invocations and its streams */
 
 HubsClientInvocation *hubs_client_invocation_new            (HubsConnection *connection,
+                                                             guint           transport_serial,
                                                              const char     *method,
                                                              const char     *invocation_id);
 void                  hubs_client_invocation_set_arguments  (HubsClientInvocation *self,
@@ -154,7 +155,10 @@ gboolean              hubs_client_invocation_is_completed   (HubsClientInvocatio
 void                  hubs_client_invocation_complete_unanswered (HubsClientInvocation *self,
                                                                   const char           *error);
 
+/* Dropped unless @transport_serial names the transport still in use: an
+ * answer belongs to the connection the call came on. */
 void hubs_connection_send_completion (HubsConnection *self,
+                                      guint           transport_serial,
                                       const char     *invocation_id,
                                       const GValue   *result,
                                       const char     *error);

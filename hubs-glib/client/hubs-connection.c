@@ -131,6 +131,7 @@ struct _HubsConnection
   GPtrArray *stop_tasks;
 
   HubsClientTransport *transport;
+  guint transport_serial;       /* counts the transports connected */
   gboolean handshake_done;
   GByteArray *received;
   GSource *server_timeout_source;
@@ -335,13 +336,14 @@ send_message (HubsConnection *self,
 
 void
 hubs_connection_send_completion (HubsConnection *self,
+                                 guint           transport_serial,
                                  const char     *invocation_id,
                                  const GValue   *result,
                                  const char     *error)
 {
   g_autoptr(HubsHubMessage) message = NULL;
 
-  if (self->state != HUBS_CONNECTION_STATE_CONNECTED)
+  if (self->state != HUBS_CONNECTION_STATE_CONNECTED || transport_serial != self->transport_serial)
     {
       g_debug ("The answer to the server's invocation '%s' was dropped: the connection is not connected",
                invocation_id);
@@ -560,7 +562,8 @@ dispatch_invocation (HubsConnection *self,
   GPtrArray *registered = g_hash_table_lookup (self->handlers, method);
   gboolean handled = FALSE;
 
-  invocation = hubs_client_invocation_new (self, message->target, message->invocation_id);
+  invocation = hubs_client_invocation_new (self, self->transport_serial, message->target,
+                                           message->invocation_id);
 
   if (registered == NULL || registered->len == 0)
     {
@@ -910,6 +913,7 @@ transport_connected (GObject      *source,
     }
 
   self->transport = g_steal_pointer (&attempt->transport);
+  self->transport_serial++;
   self->transport_type = hubs_client_transport_get_kind (self->transport);
   self->handshake_done = FALSE;
   g_byte_array_set_size (self->received, 0);
