@@ -340,6 +340,70 @@ pascal_case (const char *signal_name)
  *
  * Since: 0.1
  */
+typedef struct
+{
+  const char *signature;
+  GClosureMarshal marshal;
+} HubsMarshalEntry;
+
+#include "hubs-marshal.h"
+#include "hubs-marshal-table.h"
+
+static int
+marshal_entry_compare (const void *key,
+                       const void *entry)
+{
+  return strcmp (key, ((const HubsMarshalEntry *) entry)->signature);
+}
+
+/* The kind of GValue a parameter of @type is marshalled as, or NULL for
+ * one without its own marshallers. */
+static const char *
+marshal_kind (GType type)
+{
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_STRING: return "STRING";
+    case G_TYPE_INT: return "INT";
+    case G_TYPE_UINT: return "UINT";
+    case G_TYPE_INT64: return "INT64";
+    case G_TYPE_UINT64: return "UINT64";
+    case G_TYPE_BOOLEAN: return "BOOLEAN";
+    case G_TYPE_DOUBLE: return "DOUBLE";
+    case G_TYPE_BOXED: return "BOXED";
+    case G_TYPE_VARIANT: return "VARIANT";
+    case G_TYPE_OBJECT: return "OBJECT";
+    case G_TYPE_ENUM: return "ENUM";
+    case G_TYPE_FLAGS: return "FLAGS";
+    default: return NULL;
+    }
+}
+
+/* A marshaller generated for @types (hubs-marshal.list), or NULL: then
+ * GLib's generic one, through libffi. */
+static GClosureMarshal
+find_marshaller (guint        n_types,
+                 const GType *types)
+{
+  g_autoptr(GString) signature = g_string_new (NULL);
+  const HubsMarshalEntry *entry;
+
+  for (guint i = 0; i < n_types; i++)
+    {
+      const char *kind = marshal_kind (types[i]);
+
+      if (kind == NULL)
+        return NULL;
+      if (i > 0)
+        g_string_append_c (signature, ',');
+      g_string_append (signature, kind);
+    }
+
+  entry = bsearch (signature->str, hubs_marshal_table, G_N_ELEMENTS (hubs_marshal_table),
+                   sizeof hubs_marshal_table[0], marshal_entry_compare);
+  return entry != NULL ? entry->marshal : NULL;
+}
+
 static guint
 add_method (HubsHubClass *klass,
             const char   *name,
@@ -367,7 +431,7 @@ add_method (HubsHubClass *klass,
                              G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
                              closure,
                              g_signal_accumulator_true_handled, NULL,
-                             NULL,
+                             find_marshaller (n_params + 1, types),
                              G_TYPE_BOOLEAN,
                              n_params + 1, types);
 
