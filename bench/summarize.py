@@ -42,10 +42,12 @@ if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
         n = r.get("msgs_per_s", 0) * r.get("elapsed_s", dur)
         cpu_us = "%.1f" % (r["server_cpu_s"] * 1e6 / n) if n and r["scenario"] != "idle" else ""
         server = r["server"] if r["scenario"] != "raw" else "raw-ws-echo, %s in flight" % r.get("window")
-        print("| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s → %s | %s | %.1f | %s (%s) |" % (
+        rss = ("%d → %d" % (r["rss_mid_kib"], r.get("rss_kib", -1)) if "rss_mid_kib" in r
+               else "%d (end)" % r.get("rss_kib", -1))
+        print("| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %.2f | %s | %s | %s | %.1f | %s (%s) |" % (
             r.get("protocol", "json"), scenario, server, r["connections"], r.get("msgs_per_s", 0), ratio,
             ms(r.get("p50_ms")), ms(r.get("p99_ms")), ms(r.get("max_ms")), r.get("server_cpu_s", 0), cpu_us,
-            int(r.get("rss_mid_kib", -1)), int(r.get("rss_kib", -1)),
+            rss,
             r.get("rss_kib_per_conn", "") if r["scenario"] == "idle" else "",
             r.get("slab_kib_delta", 0) / 1024, r.get("errors", ""), r.get("setup_errors", 0)))
     sys.exit(0)
@@ -103,7 +105,8 @@ for key, rs in groups.items():
 
 order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "groups": 4, "groupsJoinLeave": 5,
          "groupsDisconnect": 6, "raw": 7}
-rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), r["transport"],
+transports = {"websockets": 0, "serverSentEvents": 1, "longPolling": 2}
+rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), transports.get(r["transport"], 9),
                          r["connections"], r.get("group_size", 0), r.get("window", 0), r["server"]))
 
 with open(sys.argv[2], "w") as f:
