@@ -1015,6 +1015,71 @@ test_stream (Fixture       *f,
   g_assert_cmpuint (streamed.items->len, ==, 4);
   g_assert_cmpint (g_array_index (streamed.items, int, 3), ==, 30);
 
+  /* Pulled instead, while nobody listens to "item". */
+  g_clear_object (&stream);
+  stream = hubs_connection_stream (connection, "Count", 1, &arg, G_TYPE_INT);
+  for (int expected = 0; ; expected += 10)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      GValue *item;
+
+      hubs_client_stream_read_async (stream, NULL, got_result, &result);
+      WAIT_UNTIL (result != NULL);
+      item = hubs_client_stream_read_finish (stream, result, &error);
+      g_assert_no_error (error);
+      if (item == NULL)
+        {
+          g_assert_cmpint (expected, ==, 40);
+          break;
+        }
+      g_assert_cmpint (g_value_get_int (item), ==, expected);
+      g_value_unset (item);
+      g_free (item);
+    }
+  g_assert_true (hubs_client_stream_is_completed (stream));
+
+  /* A read that waits, cancelled; the next one gets the item. */
+  g_clear_object (&stream);
+  g_clear_object (&state.held);
+  stream = hubs_connection_stream (connection, "Hold", 0, NULL, G_TYPE_INT);
+  WAIT_UNTIL (state.held != NULL);
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GAsyncResult) second = NULL;
+    g_auto(GValue) seven = G_VALUE_INIT;
+    GValue *item;
+
+    hubs_client_stream_read_async (stream, cancellable, got_result, &result);
+    g_cancellable_cancel (cancellable);
+    WAIT_UNTIL (result != NULL);
+    g_assert_null (hubs_client_stream_read_finish (stream, result, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+
+    hubs_client_stream_read_async (stream, NULL, got_result, &second);
+    int_value (&seven, 7);
+    hubs_stream_writer_write (state.held, &seven);
+    error = g_error_new_literal (HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, "stop");
+    hubs_stream_writer_complete_with_error (state.held, error);
+    g_clear_error (&error);
+    WAIT_UNTIL (second != NULL);
+    item = hubs_client_stream_read_finish (stream, second, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_value_get_int (item), ==, 7);
+    g_value_unset (item);
+    g_free (item);
+
+    /* Then the stream's error. */
+    g_clear_object (&second);
+    hubs_client_stream_read_async (stream, NULL, got_result, &second);
+    WAIT_UNTIL (second != NULL);
+    g_assert_null (hubs_client_stream_read_finish (stream, second, &error));
+    g_assert_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED);
+    g_clear_error (&error);
+  }
+  g_clear_object (&state.held);
+
   /* Cancelled: the server's stream is cancelled too. */
   g_clear_object (&stream);
   streamed.completed = FALSE;

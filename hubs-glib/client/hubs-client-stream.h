@@ -9,7 +9,7 @@
 #error "Only <hubs-glib/hubs.h> can be included directly."
 #endif
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include "../hubs-types.h"
 
 G_BEGIN_DECLS
@@ -25,5 +25,14 @@ HUBS_AVAILABLE_IN_ALL
 gboolean    hubs_client_stream_is_completed      (HubsClientStream *self);
 HUBS_AVAILABLE_IN_ALL
 void        hubs_client_stream_cancel            (HubsClientStream *self);
+HUBS_AVAILABLE_IN_ALL
+void        hubs_client_stream_read_async        (HubsClientStream    *self,
+                                                  GCancellable        *cancellable,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
+HUBS_AVAILABLE_IN_ALL
+GValue     *hubs_client_stream_read_finish       (HubsClientStream    *self,
+                                                  GAsyncResult        *result,
+                                                  GError             **error);
 
 G_END_DECLS

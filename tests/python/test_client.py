@@ -131,3 +131,19 @@ def test_closed_signal(serve, loop):
     loop.run_until(lambda: stopped, "the stop")
     assert closed == [None]
     assert connection.props.state == Hubs.ConnectionState.DISCONNECTED
+
+
+def test_stream_pulled(connection, loop):
+    stream = connection.stream("Letters", [value(GObject.TYPE_STRING, "hi")], GObject.TYPE_STRING)
+    items = []
+
+    def read_next():
+        done = []
+        stream.read_async(None, lambda s, result: done.append(s.read_finish(result)))
+        loop.run_until(lambda: done, "an item")
+        return done[0]
+
+    while (item := read_next()) is not None:
+        items.append(item)
+    assert items == ["h", "i"]
+    assert stream.is_completed()
