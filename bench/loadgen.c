@@ -7,9 +7,19 @@
  * handshake, then the scenario. Client frames are masked; every buffer is
  * allocated once per connection at start, none per message.
  *
- *   loadgen --port P --scenario echo|broadcast|echoAll|idle|raw
+ *   loadgen --port P --scenario echo|broadcast|echoAll|idle|raw|groups|
+ *                               groupsJoinLeave|groupsDisconnect
  *           [--connections N] [--warmup S] [--duration S] [--window W]
  *           [--server-pid PID] [--label TEXT] [--protocol json|messagepack]
+ *           [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]
+ *           [--transport websockets|serverSentEvents|longPolling]
+ *
+ * groups: JoinGroup("g" i/S) for every connection first, then
+ * SendToGroup(group, now) two at a time per connection, deliveries counted;
+ * groupsJoinLeave: JoinGroup/LeaveGroup closed loops; groupsDisconnect: K
+ * groups of its own per connection, then batches of B connections closed
+ * (see run_disconnect()). serverSentEvents and longPolling: echo over the
+ * HTTP transports, JSON (see the section below).
  *
  * raw: no negotiate and no SignalR, an echo of a frame the size of an Echo
  * invocation, against bench/raw-ws-echo.c: the generator's own ceiling.
