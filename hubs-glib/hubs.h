@@ -31,6 +31,7 @@
 #include "hubs-metrics.h"
 #include "client/hubs-client-invocation.h"
 #include "client/hubs-client-stream.h"
+#include "client/hubs-client-upload.h"
 #include "client/hubs-connection.h"
 
 #undef __HUBS_INSIDE__

@@ -219,6 +219,55 @@ client_hub_user_id (HubsHub        *hub,
   return HUBS_INVOCATION_HANDLED;
 }
 
+typedef struct
+{
+  HubsInvocation *invocation;
+  HubsStreamReader *reader;
+  gint64 sum;
+} Sum;
+
+static void
+sum_read (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Sum *sum = user_data;
+  g_autoptr(GError) error = NULL;
+  GValue *item = hubs_stream_reader_read_finish (sum->reader, result, &error);
+
+  if (item != NULL)
+    {
+      sum->sum += g_value_get_int (item);
+      g_value_unset (item);
+      g_free (item);
+      hubs_stream_reader_read_async (sum->reader, NULL, sum_read, sum);
+      return;
+    }
+  if (error != NULL)
+    hubs_invocation_return_gerror (sum->invocation, error);
+  else
+    hubs_invocation_return_int (sum->invocation, sum->sum);
+  g_object_unref (sum->invocation);
+  g_object_unref (sum->reader);
+  g_free (sum);
+}
+
+/* The sum of an upload stream of integers, plus a first argument. */
+static gboolean
+client_hub_sum (HubsHub          *hub,
+                HubsInvocation   *invocation,
+                int               start,
+                HubsStreamReader *reader)
+{
+  Sum *sum = g_new0 (Sum, 1);
+
+  sum->invocation = g_object_ref (invocation);
+  sum->reader = g_object_ref (reader);
+  sum->sum = start;
+  hubs_stream_reader_read_async (reader, NULL, sum_read, sum);
+  return HUBS_INVOCATION_HANDLED;
+}
+
 static void
 test_client_hub_class_init (TestClientHubClass *klass)
 {
@@ -249,6 +298,9 @@ test_client_hub_class_init (TestClientHubClass *klass)
                              G_TYPE_NONE, 0);
   hubs_hub_class_add_method (hub_class, "user-id", G_CALLBACK (client_hub_user_id),
                              G_TYPE_STRING, 0);
+  hubs_hub_class_add_method (hub_class, "sum", G_CALLBACK (client_hub_sum),
+                             G_TYPE_INT64, 2, G_TYPE_INT, HUBS_TYPE_STREAM_READER);
+  hubs_hub_class_set_upload_item_type (hub_class, "sum", 1, G_TYPE_INT);
 }
 
 static void
@@ -1118,6 +1170,79 @@ test_stream (Fixture       *f,
   g_array_unref (streamed.items);
 }
 
+/* Upload streams */
+
+static void
+upload_value (GValue           *value,
+              HubsClientUpload *upload)
+{
+  g_value_init (value, HUBS_TYPE_CLIENT_UPLOAD);
+  g_value_set_object (value, upload);
+}
+
+static void
+test_upload (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(HubsConnection) connection = new_param_connection (f, "/hub", data);
+  g_autoptr(HubsClientUpload) upload = hubs_client_upload_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue args[2] = { G_VALUE_INIT, G_VALUE_INIT };
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_assert_true (start (connection, &error));
+  int_value (&item, 1);
+  /* An item written before the invocation waits for it. */
+  hubs_client_upload_write (upload, &item);
+  g_assert_null (hubs_client_upload_get_stream_id (upload));
+
+  int_value (&args[0], 100);
+  upload_value (&args[1], upload);
+  hubs_connection_invoke_async (connection, "Sum", 2, args, G_TYPE_INT64, NULL, got_result, &result);
+  /* The upload's id comes before the invocation's. */
+  g_assert_cmpstr (hubs_client_upload_get_stream_id (upload), ==, "0");
+  g_value_set_int (&item, 2);
+  hubs_client_upload_write (upload, &item);
+  g_value_set_int (&item, 3);
+  hubs_client_upload_write (upload, &item);
+  spin (20);
+  g_assert_null (result);
+  hubs_client_upload_complete (upload);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (hubs_connection_invoke_finish (connection, result, &value, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int64 (&value), ==, 106);
+  g_value_unset (&value);
+
+  /* An upload goes with one invocation only. */
+  g_clear_object (&result);
+  hubs_connection_invoke_async (connection, "Sum", 2, args, G_TYPE_INT64, NULL, got_result, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_false (hubs_connection_invoke_finish (connection, result, NULL, &error));
+  g_assert_error (error, HUBS_ERROR, HUBS_ERROR_FAILED);
+  g_clear_error (&error);
+
+  /* Failed by the client: the hub method fails with the text. */
+  g_clear_object (&result);
+  g_clear_object (&upload);
+  upload = hubs_client_upload_new ();
+  g_value_set_object (&args[1], upload);
+  hubs_connection_invoke_async (connection, "Sum", 2, args, G_TYPE_INT64, NULL, got_result, &result);
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "no more numbers");
+  hubs_client_upload_complete_with_error (upload, error);
+  g_clear_error (&error);
+  WAIT_UNTIL (result != NULL);
+  g_assert_false (hubs_connection_invoke_finish (connection, result, NULL, &error));
+  g_assert_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "no more numbers"));
+
+  stop (connection);
+  g_value_unset (&args[0]);
+  g_value_unset (&args[1]);
+}
+
 /* Access tokens */
 
 static char *
@@ -1717,6 +1842,27 @@ test_aspnetcore_featurehub (Fixture       *f,
   g_clear_error (&error);
   g_value_unset (&arg);
 
+  /* An upload stream */
+  {
+    g_autoptr(HubsClientUpload) upload = hubs_client_upload_new ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_auto(GValue) upload_arg = G_VALUE_INIT;
+    g_auto(GValue) item = G_VALUE_INIT;
+
+    upload_value (&upload_arg, upload);
+    hubs_connection_invoke_async (connection, "Upload", 1, &upload_arg, G_TYPE_INT, NULL, got_result, &result);
+    int_value (&item, 20);
+    hubs_client_upload_write (upload, &item);
+    g_value_set_int (&item, 22);
+    hubs_client_upload_write (upload, &item);
+    hubs_client_upload_complete (upload);
+    WAIT_UNTIL (result != NULL);
+    g_assert_true (hubs_connection_invoke_finish (connection, result, &value, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (g_value_get_int (&value), ==, 42);
+    g_value_unset (&value);
+  }
+
   /* A client method */
   string_value (&arg, "to all");
   g_assert_true (invoke (connection, "Broadcast", 1, &arg, G_TYPE_INVALID, NULL, &error));
@@ -1808,6 +1954,7 @@ main (int   argc,
         { "client-results", test_client_results },
         { "stream", test_stream },
         { "server-close", test_server_close },
+        { "upload", test_upload },
       };
 
       for (gsize j = 0; j < G_N_ELEMENTS (bodies); j++)

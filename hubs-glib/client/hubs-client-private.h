@@ -19,6 +19,7 @@
 #include "hubs-connection.h"
 #include "hubs-client-invocation.h"
 #include "hubs-client-stream.h"
+#include "hubs-client-upload.h"
 
 G_BEGIN_DECLS
 
@@ -156,12 +157,24 @@ void                  hubs_client_invocation_complete_unanswered (HubsClientInvo
                                                                   const char           *error);
 
 /* Dropped unless @transport_serial names the transport still in use: an
- * answer belongs to the connection the call came on. */
+ * answer belongs to the connection the call came on. A NULL @result
+ * writes no result (an upload's end); a null one is an unset GValue. */
 void hubs_connection_send_completion (HubsConnection *self,
                                       guint           transport_serial,
                                       const char     *invocation_id,
                                       const GValue   *result,
                                       const char     *error);
+
+void hubs_connection_send_upload_item (HubsConnection *self,
+                                       guint           transport_serial,
+                                       const char     *stream_id,
+                                       const GValue   *item);
+
+gboolean hubs_client_upload_is_bound (HubsClientUpload *self);
+void     hubs_client_upload_bind     (HubsClientUpload *self,
+                                      HubsConnection   *connection,
+                                      guint             transport_serial,
+                                      const char       *stream_id);
 
 HubsClientStream *hubs_client_stream_new      (HubsConnection   *connection,
                                                const char       *invocation_id);

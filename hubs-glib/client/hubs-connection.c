@@ -238,8 +238,102 @@ hubs_connection_send_completion (HubsConnection *self,
                invocation_id);
       return;
     }
-  message = hubs_hub_message_new_completion (invocation_id, result, error == NULL, error);
+  message = hubs_hub_message_new_completion (invocation_id, result, result != NULL && error == NULL, error);
   hubs_connection_send_message (self, message);
+}
+
+void
+hubs_connection_send_upload_item (HubsConnection *self,
+                                  guint           transport_serial,
+                                  const char     *stream_id,
+                                  const GValue   *item)
+{
+  g_autoptr(HubsHubMessage) message = NULL;
+
+  if (self->state != HUBS_CONNECTION_STATE_CONNECTED || transport_serial != self->transport_serial)
+    return;
+  message = hubs_hub_message_new_stream_item (stream_id, item);
+  hubs_connection_send_message (self, message);
+}
+
+/* The arguments without the uploads among them, whose stream ids are
+ * given in order before the invocation's own id, as HubConnection.js
+ * `_replaceStreamingParams` does. */
+typedef struct
+{
+  GArray *args;                 /* GValue, copies */
+  GPtrArray *uploads;           /* HubsClientUpload */
+  GPtrArray *stream_ids;        /* char *, NULL-terminated once built */
+} Arguments;
+
+static void
+arguments_clear (Arguments *arguments)
+{
+  g_clear_pointer (&arguments->args, g_array_unref);
+  g_clear_pointer (&arguments->uploads, g_ptr_array_unref);
+  g_clear_pointer (&arguments->stream_ids, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Arguments, arguments_clear)
+
+static void
+unset_value (gpointer data)
+{
+  g_value_unset (data);
+}
+
+static gboolean
+split_arguments (HubsConnection  *self,
+                 guint            n_args,
+                 const GValue    *args,
+                 Arguments       *arguments,
+                 GError         **error)
+{
+  arguments->args = g_array_sized_new (FALSE, TRUE, sizeof (GValue), n_args);
+  g_array_set_clear_func (arguments->args, unset_value);
+  arguments->uploads = g_ptr_array_new_with_free_func (g_object_unref);
+  arguments->stream_ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n_args; i++)
+    {
+      if (G_VALUE_HOLDS (&args[i], HUBS_TYPE_CLIENT_UPLOAD) && g_value_get_object (&args[i]) != NULL)
+        {
+          HubsClientUpload *upload = g_value_get_object (&args[i]);
+
+          if (hubs_client_upload_is_bound (upload))
+            {
+              g_set_error_literal (error, HUBS_ERROR, HUBS_ERROR_FAILED,
+                                   "An upload stream can be sent with one invocation only.");
+              return FALSE;
+            }
+          g_ptr_array_add (arguments->uploads, g_object_ref (upload));
+          g_ptr_array_add (arguments->stream_ids, next_invocation_id (self));
+        }
+      else
+        {
+          GValue copy = G_VALUE_INIT;
+
+          g_value_init (&copy, G_VALUE_TYPE (&args[i]));
+          g_value_copy (&args[i], &copy);
+          g_array_append_val (arguments->args, copy);
+        }
+    }
+  g_ptr_array_add (arguments->stream_ids, NULL);
+  return TRUE;
+}
+
+/* Sends @message with the uploads' ids, then what the uploads hold. */
+static void
+send_with_uploads (HubsConnection *self,
+                   HubsHubMessage *message,
+                   Arguments      *arguments)
+{
+  if (arguments->uploads->len > 0)
+    message->stream_ids = g_strdupv ((char **) arguments->stream_ids->pdata);
+  hubs_connection_send_message (self, message);
+  for (guint i = 0; i < arguments->uploads->len; i++)
+    hubs_client_upload_bind (arguments->uploads->pdata[i], self, self->transport_serial,
+                             arguments->stream_ids->pdata[i]);
 }
 
 void
@@ -1402,7 +1496,8 @@ invocation_cancelled (GCancellable *cancellable,
  * @method: the hub method's name
  * @n_args: the number of arguments
  * @args: (array length=n_args) (nullable): the arguments, written by the
- *   protocol according to their types
+ *   protocol according to their types; a [class@Hubs.ClientUpload] among
+ *   them is sent as an upload stream
  * @result_type: the type to bind the result to, or %G_TYPE_NONE (or
  *   %G_TYPE_INVALID) to take any value as a `GVariant`
  * @cancellable: (nullable): a cancellable, or %NULL
@@ -1432,6 +1527,7 @@ hubs_connection_invoke_async (HubsConnection      *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(HubsHubMessage) message = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(Arguments) arguments = { NULL, };
   PendingCall *call;
 
   g_return_if_fail (HUBS_IS_CONNECTION (self));
@@ -1443,7 +1539,8 @@ hubs_connection_invoke_async (HubsConnection      *self,
   g_task_set_source_tag (task, hubs_connection_invoke_async);
   g_task_set_name (task, "[hubs] connection invoke");
 
-  if (!check_connected (self, &error))
+  if (!check_connected (self, &error) ||
+      !split_arguments (self, n_args, args, &arguments, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1464,8 +1561,9 @@ hubs_connection_invoke_async (HubsConnection      *self,
       call->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (invocation_cancelled), call, NULL);
     }
 
-  message = hubs_hub_message_new_invocation (call->invocation_id, method, n_args, args);
-  hubs_connection_send_message (self, message);
+  message = hubs_hub_message_new_invocation (call->invocation_id, method, arguments.args->len,
+                                             (GValue *) arguments.args->data);
+  send_with_uploads (self, message, &arguments);
 }
 
 /**
@@ -1513,7 +1611,8 @@ hubs_connection_invoke_finish (HubsConnection  *self,
  * @self: a connected connection
  * @method: the hub method's name
  * @n_args: the number of arguments
- * @args: (array length=n_args) (nullable): the arguments
+ * @args: (array length=n_args) (nullable): the arguments, uploads
+ *   included (see [method@Hubs.Connection.invoke_async])
  * @cancellable: (nullable): a cancellable, or %NULL
  * @callback: (scope async) (nullable) (closure user_data): called once the
  *   invocation is sent
@@ -1536,6 +1635,7 @@ hubs_connection_send_async (HubsConnection      *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(HubsHubMessage) message = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(Arguments) arguments = { NULL, };
 
   g_return_if_fail (HUBS_IS_CONNECTION (self));
   g_return_if_fail (method != NULL);
@@ -1546,7 +1646,8 @@ hubs_connection_send_async (HubsConnection      *self,
   g_task_set_source_tag (task, hubs_connection_send_async);
   g_task_set_name (task, "[hubs] connection send");
 
-  if (!check_connected (self, &error))
+  if (!check_connected (self, &error) ||
+      !split_arguments (self, n_args, args, &arguments, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1554,8 +1655,9 @@ hubs_connection_send_async (HubsConnection      *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  message = hubs_hub_message_new_invocation (NULL, method, n_args, args);
-  hubs_connection_send_message (self, message);
+  message = hubs_hub_message_new_invocation (NULL, method, arguments.args->len,
+                                             (GValue *) arguments.args->data);
+  send_with_uploads (self, message, &arguments);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1607,7 +1709,8 @@ stream_fail_later_free (gpointer user_data)
  * @self: a connected connection
  * @method: the streaming hub method's name
  * @n_args: the number of arguments
- * @args: (array length=n_args) (nullable): the arguments
+ * @args: (array length=n_args) (nullable): the arguments, uploads
+ *   included (see [method@Hubs.Connection.invoke_async])
  * @item_type: the type to bind each item to, or %G_TYPE_NONE (or
  *   %G_TYPE_INVALID) to take any value as a `GVariant`
  *
@@ -1629,7 +1732,7 @@ hubs_connection_stream (HubsConnection *self,
 {
   g_autoptr(HubsHubMessage) message = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *invocation_id = NULL;
+  g_auto(Arguments) arguments = { NULL, };
   HubsClientStream *stream;
   PendingCall *call;
 
@@ -1637,15 +1740,14 @@ hubs_connection_stream (HubsConnection *self,
   g_return_val_if_fail (method != NULL, NULL);
   g_return_val_if_fail (n_args == 0 || args != NULL, NULL);
 
-  invocation_id = next_invocation_id (self);
-  stream = hubs_client_stream_new (self, invocation_id);
-
-  if (!check_connected (self, &error))
+  if (!check_connected (self, &error) ||
+      !split_arguments (self, n_args, args, &arguments, &error))
     {
+      g_autofree char *invocation_id = next_invocation_id (self);
       GPtrArray *later = g_ptr_array_new_full (2, NULL);
       GSource *source = g_idle_source_new ();
 
-      g_ptr_array_set_free_func (later, NULL);
+      stream = hubs_client_stream_new (self, invocation_id);
       g_ptr_array_add (later, g_object_ref (stream));
       g_ptr_array_add (later, g_steal_pointer (&error));
       g_source_set_callback (source, stream_fail_later, later, stream_fail_later_free);
@@ -1656,15 +1758,17 @@ hubs_connection_stream (HubsConnection *self,
 
   call = g_new0 (PendingCall, 1);
   call->connection = self;
-  call->invocation_id = g_steal_pointer (&invocation_id);
+  call->invocation_id = next_invocation_id (self);
+  stream = hubs_client_stream_new (self, call->invocation_id);
   call->stream = g_object_ref (stream);
   call->result_type = item_type == G_TYPE_INVALID || item_type == G_TYPE_NONE ?
                       G_TYPE_VARIANT : item_type;
   g_hash_table_insert (self->pending, call->invocation_id, call);
 
-  message = hubs_hub_message_new_invocation (call->invocation_id, method, n_args, args);
+  message = hubs_hub_message_new_invocation (call->invocation_id, method, arguments.args->len,
+                                             (GValue *) arguments.args->data);
   message->type = HUBS_MESSAGE_STREAM_INVOCATION;
-  hubs_connection_send_message (self, message);
+  send_with_uploads (self, message, &arguments);
   return stream;
 }
 

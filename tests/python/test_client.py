@@ -2,7 +2,7 @@
 """Hubs.Connection, the SignalR client, from PyGObject: a hub served in
 Python and called from Python through the typelib, with callbacks."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -32,6 +32,10 @@ class ClientTestHub(Hubs.Hub):
     @Hubs.method
     def letters(self, word: str) -> Iterator[str]:
         yield from word
+
+    @Hubs.method
+    async def total(self, items: AsyncIterator[int]) -> int:
+        return sum([item async for item in items])
 
 
 def value(gtype, python_value):
@@ -147,3 +151,15 @@ def test_stream_pulled(connection, loop):
         items.append(item)
     assert items == ["h", "i"]
     assert stream.is_completed()
+
+
+def test_upload(connection, loop):
+    upload = Hubs.ClientUpload.new()
+    outcome = []
+    connection.invoke_async("Total", [value(Hubs.ClientUpload, upload)], GObject.TYPE_INT64, None,
+                            lambda c, result: outcome.append(c.invoke_finish(result)))
+    for number in (1, 2, 39):
+        upload.write(value(GObject.TYPE_INT, number))
+    upload.complete()
+    loop.run_until(lambda: outcome, "the total")
+    assert outcome == [(True, 42)]
