@@ -471,6 +471,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr(HubsHubOptions) quiet = hubs_hub_options_new ();
   g_autoptr(HubsHubOptions) secure = hubs_hub_options_new ();
   g_autoptr(HubsHubOptions) long_polling = hubs_hub_options_new ();
+  g_autoptr(HubsHubOptions) stateful = hubs_hub_options_new ();
   GSList *uris;
 
   state_reset ();
@@ -482,6 +483,8 @@ fixture_set_up (Fixture       *f,
   hubs_server_map_hub (f->server, "/quiet", TEST_TYPE_CLIENT_HUB, quiet);
   hubs_hub_options_set_require_authentication (secure, TRUE);
   hubs_server_map_hub (f->server, "/secure", TEST_TYPE_CLIENT_HUB, secure);
+  hubs_hub_options_set_allow_stateful_reconnects (stateful, TRUE);
+  hubs_server_map_hub (f->server, "/stateful", TEST_TYPE_CLIENT_HUB, stateful);
   hubs_hub_options_set_transports (long_polling, HUBS_TRANSPORT_LONG_POLLING);
   hubs_server_map_hub (f->server, "/lp", TEST_TYPE_CLIENT_HUB, long_polling);
   hubs_server_set_authentication_handler (f->server, authenticate, NULL, NULL);
@@ -1541,6 +1544,101 @@ test_negotiate_not_found (Fixture       *f,
                    "Either this is not a SignalR endpoint or there is a proxy blocking the connection.");
 }
 
+/* Stateful reconnect: a lost WebSocket is connected again to the same
+ * connection, Sequence first, then what the server had not acknowledged;
+ * the application sees nothing of it. */
+static void
+test_stateful_reconnect (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/fake");
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) arg = G_VALUE_INIT;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autofree char *first_query = NULL;
+
+  g_ptr_array_add (f->fake.negotiate_bodies,
+                   g_strdup ("{\"useStatefulReconnect\":true,\"negotiateVersion\":1,\"connectionId\":\"a\","
+                             "\"connectionToken\":\"tok\",\"availableTransports\":"
+                             "[{\"transport\":\"WebSockets\",\"transferFormats\":[\"Text\"]}]}"));
+  f->fake.handshake_reply = g_strdup ("{}\x1e");
+  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "stateful-reconnect", TRUE, NULL));
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (f->fake.received, "{\"protocol\":\"json\",\"version\":2}\x1e"));
+  first_query = g_strdup (f->fake.last_query);
+
+  /* An invocation the server never answers on this WebSocket */
+  string_value (&arg, "kept");
+  hubs_connection_invoke_async (connection, "Echo", 1, &arg, G_TYPE_STRING, NULL, got_result, &result);
+  WAIT_UNTIL (strstr (f->fake.received, "\"target\":\"Echo\"") != NULL);
+
+  /* Lost without a close handshake the client started: it comes back. */
+  g_clear_pointer (&f->fake.handshake_reply, g_free);
+  soup_websocket_connection_close (f->fake.websockets->pdata[0], SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
+  WAIT_UNTIL (f->fake.websockets->len == 2 && f->fake.received != NULL &&
+              strstr (f->fake.received, "\"target\":\"Echo\"") != NULL);
+  g_assert_cmpstr (f->fake.last_query, ==, first_query);
+  g_assert_cmpuint (f->fake.n_negotiates, ==, 1);
+  g_assert_cmpstr (f->fake.received, ==,
+                   "{\"type\":9,\"sequenceId\":1}\x1e"
+                   "{\"type\":1,\"invocationId\":\"0\",\"target\":\"Echo\",\"arguments\":[\"kept\"]}\x1e");
+  g_assert_null (result);
+  g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_CONNECTED);
+
+  /* The server's Sequence, then its answer. */
+  soup_websocket_connection_send_text (f->fake.websockets->pdata[1],
+                                       "{\"type\":9,\"sequenceId\":1}\x1e"
+                                       "{\"type\":3,\"invocationId\":\"0\",\"result\":\"kept\"}\x1e");
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (hubs_connection_invoke_finish (connection, result, &value, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_value_get_string (&value), ==, "kept");
+
+  /* The answer is acknowledged within a second. */
+  WAIT_UNTIL (strstr (f->fake.received, "{\"type\":8,\"sequenceId\":1}\x1e") != NULL);
+
+  g_assert_cmpuint (f->reconnecting->len, ==, 0);
+  g_assert_cmpuint (f->closed->len, ==, 0);
+  stop (connection);
+  g_assert_cmpuint (f->closed->len, ==, 1);
+}
+
+/* Against our server, which allows it on /stateful: messages are numbered
+ * and acknowledged both ways, and calls go on as usual. */
+static void
+test_stateful_server (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/stateful");
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) arg = G_VALUE_INIT;
+
+  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "stateful-reconnect", TRUE, NULL));
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+  string_value (&arg, "numbered");
+  for (int i = 0; i < 3; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_assert_true (invoke (connection, "Echo", 1, &arg, G_TYPE_STRING, &value, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (g_value_get_string (&value), ==, "numbered");
+    }
+  /* Past the one-second acknowledgements of both sides */
+  spin (1200);
+  g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_CONNECTED);
+  g_assert_true (invoke (connection, "Echo", 1, &arg, G_TYPE_STRING, NULL, &error));
+  g_assert_no_error (error);
+  stop (connection);
+  g_assert_cmpuint (f->closed->len, ==, 1);
+  g_assert_null (f->closed->pdata[0]);
+}
+
 /* The next transport after a failed one, with a new negotiate. */
 static void
 test_transport_fallback (Fixture       *f,
@@ -1976,6 +2074,8 @@ main (int   argc,
   ADD ("bad-start", test_bad_start, NULL);
   ADD ("close-allow-reconnect", test_close_allow_reconnect, NULL);
   ADD ("transport-fallback", test_transport_fallback, NULL);
+  ADD ("stateful-reconnect", test_stateful_reconnect, NULL);
+  ADD ("stateful-server", test_stateful_server, NULL);
   ADD ("skip-negotiation", test_skip_negotiation, NULL);
 
   for (gsize i = 0; i < 3; i++)

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
-/* {url}/negotiate?negotiateVersion=1, keeping the URL's query. */
+/* {url}/negotiate?negotiateVersion=1, keeping the URL's query, and asking
+ * for stateful reconnect when the client wants it. */
 char *
-hubs_negotiate_url (const char *url)
+hubs_negotiate_url (const char *url,
+                    gboolean    stateful_reconnect)
 {
   const char *query = strchr (url, '?');
   GString *negotiate = g_string_new (NULL);
@@ -28,6 +30,8 @@ hubs_negotiate_url (const char *url)
     g_string_append (negotiate, query);
   if (strstr (negotiate->str, "negotiateVersion") == NULL)
     g_string_append_printf (negotiate, "%cnegotiateVersion=1", query == NULL ? '?' : '&');
+  if (stateful_reconnect && strstr (negotiate->str, "useStatefulReconnect") == NULL)
+    g_string_append (negotiate, "&useStatefulReconnect=true");
 
   return g_string_free (negotiate, FALSE);
 }

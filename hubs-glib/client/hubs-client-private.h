@@ -46,7 +46,8 @@ typedef struct
   GPtrArray *transports;        /* HubsNegotiatedTransport */
 } HubsNegotiation;
 
-char            *hubs_negotiate_url        (const char      *url);
+char            *hubs_negotiate_url        (const char      *url,
+                                            gboolean         stateful_reconnect);
 char            *hubs_connect_url          (const char      *url,
                                             const char      *connection_token);
 HubsNegotiation *hubs_negotiation_parse    (GBytes          *body,

@@ -11,10 +11,13 @@
 #pragma once
 
 #include "hubs-client-private.h"
+#include "hubs-message-buffer-private.h"
 
 G_BEGIN_DECLS
 
 #define MAX_REDIRECTS 100
+/* The reference clients' default (statefulReconnectBufferSize). */
+#define STATEFUL_RECONNECT_BUFFER_SIZE 100000
 
 typedef struct
 {
@@ -48,6 +51,8 @@ typedef struct
   guint transport_index;
   GString *transport_errors;
   HubsClientTransport *transport;
+  char *connect_url;            /* the transport's, with the id */
+  gboolean stateful;            /* stateful reconnect was negotiated */
 } Attempt;
 
 struct _HubsConnection
@@ -63,6 +68,7 @@ struct _HubsConnection
   guint keep_alive_interval;
   guint handshake_timeout;
   gboolean automatic_reconnect;
+  gboolean stateful_reconnect;
   GTlsDatabase *tls_database;
 
   GMainContext *context;
@@ -86,6 +92,15 @@ struct _HubsConnection
   GPtrArray *stop_tasks;
 
   HubsClientTransport *transport;
+  char *transport_url;          /* for a stateful reconnect */
+  char *access_token;           /* the attempt's, for the same */
+  gboolean transport_stopping;  /* we ended the transport */
+  gboolean use_stateful;        /* negotiated for this connection */
+  HubsMessageBuffer *message_buffer; /* with stateful reconnect */
+  GSource *ack_source;
+  GCancellable *resume_cancellable;
+  HubsClientTransport *resuming;   /* the WebSocket being reconnected */
+  GError *resume_error;            /* why, for when it fails */
   guint transport_serial;       /* counts the transports connected */
   gboolean handshake_done;
   GByteArray *received;
@@ -124,9 +139,15 @@ void     hubs_connection_send_message       (HubsConnection      *self,
 void     hubs_connection_reset_server_timeout (HubsConnection    *self);
 void     hubs_connection_clear_timers       (HubsConnection      *self);
 void     hubs_connection_drop_transport     (HubsConnection      *self);
+/* Ends the transport on purpose: no stateful reconnect follows. */
+void     hubs_connection_stop_transport     (HubsConnection      *self,
+                                             const GError        *error);
 /* The transport ended, with @error or cleanly. */
 void     hubs_connection_handle_close       (HubsConnection      *self,
                                              const GError        *error);
+
+/* Sends an Ack within a second, once (MessageBuffer.js `_ackTimer`). */
+void     hubs_connection_schedule_ack       (HubsConnection      *self);
 
 /* hubs-connection-wire.c */
 void     hubs_connection_start_attempt      (HubsConnection      *self,

@@ -23,6 +23,7 @@ attempt_free (gpointer data)
 
   g_free (attempt->url);
   g_free (attempt->access_token);
+  g_free (attempt->connect_url);
   g_clear_pointer (&attempt->negotiation, hubs_negotiation_free);
   g_clear_pointer (&attempt->offered, g_ptr_array_unref);
   if (attempt->transport_errors != NULL)
@@ -245,22 +246,35 @@ dispatch_message (HubsConnection *self,
           error = g_error_new (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
                                "Server returned an error on close: %s", message->error);
         if (message->allow_reconnect)
-          hubs_client_transport_stop (self->transport, error);
+          hubs_connection_stop_transport (self, error);
         else
           {
             /* Like stop(), but the close is the server's. */
             hubs_connection_set_state (self, HUBS_CONNECTION_STATE_DISCONNECTING);
             hubs_connection_clear_timers (self);
-            hubs_client_transport_stop (self->transport, error);
+            hubs_connection_stop_transport (self, error);
           }
       }
+      break;
+
+    case HUBS_MESSAGE_ACK:
+      if (self->message_buffer != NULL)
+        hubs_message_buffer_ack (self->message_buffer, message->sequence_id);
+      break;
+
+    case HUBS_MESSAGE_SEQUENCE:
+      if (self->message_buffer != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (!hubs_message_buffer_reset_sequence (self->message_buffer, message->sequence_id, &error))
+            hubs_connection_stop_transport (self, error);
+        }
       break;
 
     case HUBS_MESSAGE_PING:
     case HUBS_MESSAGE_STREAM_INVOCATION:
     case HUBS_MESSAGE_CANCEL_INVOCATION:
-    case HUBS_MESSAGE_ACK:
-    case HUBS_MESSAGE_SEQUENCE:
     default:
       break;
     }
@@ -299,6 +313,9 @@ hubs_connection_on_transport_receive (HubsClientTransport *transport,
        * finish, as they would in the reference. */
       g_byte_array_remove_range (self->received, 0, offset);
       offset = 0;
+      g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+      if (self->use_stateful)
+        self->message_buffer = hubs_message_buffer_new (STATEFUL_RECONNECT_BUFFER_SIZE);
       hubs_connection_attempt_return (self, NULL);
       if (self->transport != transport)
         return;
@@ -316,14 +333,24 @@ hubs_connection_on_transport_receive (HubsClientTransport *transport,
       if (error != NULL)
         {
           g_byte_array_set_size (self->received, 0);
-          hubs_client_transport_stop (transport, error);
+          hubs_connection_stop_transport (self, error);
           return;
         }
       if (consumed == 0)
         break;
       offset += consumed;
-      if (message != NULL)
-        dispatch_message (self, message);
+      if (message == NULL)
+        continue;
+      /* Duplicates after a resumed connection, and whatever precedes the
+       * server's Sequence then, are dropped (MessageBuffer.js). */
+      if (self->message_buffer != NULL)
+        {
+          if (!hubs_message_buffer_should_process (self->message_buffer, message->type))
+            continue;
+          if (hubs_message_type_is_sequenced (message->type))
+            hubs_connection_schedule_ack (self);
+        }
+      dispatch_message (self, message);
     }
 
   if (self->transport != transport)
@@ -386,11 +413,12 @@ send_handshake (HubsConnection *self)
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *request = NULL;
 
-  /* Version 1: version 2 is only for stateful reconnect, and older servers
-   * refuse it (HubConnection.js). */
-  request = g_strdup_printf ("{\"protocol\":\"%s\",\"version\":1}\x1e", self->protocol->name);
-  bytes = g_bytes_new_take (g_steal_pointer (&request), strlen ("{\"protocol\":\"\",\"version\":1}\x1e") +
-                            strlen (self->protocol->name));
+  /* Version 1 unless stateful reconnect was negotiated: older servers
+   * refuse 2 (HubConnection.js). */
+  request = g_strdup_printf ("{\"protocol\":\"%s\",\"version\":%d}\x1e", self->protocol->name,
+                             self->use_stateful ? self->protocol->version : 1);
+  bytes = g_bytes_new_take (request, strlen (request));
+  request = NULL;
   hubs_connection_reset_keep_alive (self);
   hubs_client_transport_send (self->transport, bytes);
 }
@@ -436,6 +464,12 @@ transport_connected (GObject      *source,
 
   self->transport = g_steal_pointer (&attempt->transport);
   self->transport_serial++;
+  self->transport_stopping = FALSE;
+  self->use_stateful = attempt->stateful;
+  g_free (self->transport_url);
+  self->transport_url = g_strdup (attempt->connect_url);
+  g_free (self->access_token);
+  self->access_token = g_strdup (attempt->access_token);
   self->transport_type = hubs_client_transport_get_kind (self->transport);
   self->handshake_done = FALSE;
   g_byte_array_set_size (self->received, 0);
@@ -465,6 +499,8 @@ connect_transport (HubsConnection    *self,
   options.headers = self->headers;
   options.access_token = attempt->access_token;
 
+  g_free (attempt->connect_url);
+  attempt->connect_url = g_strdup (url);
   attempt->transport = hubs_client_transport_new (type, &options);
   hubs_client_transport_set_handlers (attempt->transport, NULL, NULL, NULL);
   hubs_client_transport_connect_async (attempt->transport, url, g_task_get_cancellable (task),
@@ -547,6 +583,9 @@ attempt_next_transport (HubsConnection *self,
 
       attempt->transport_index++;
       url = hubs_connect_url (attempt->url, attempt->negotiation->connection_token);
+      /* Only WebSockets can resume a connection (HttpConnection.js). */
+      attempt->stateful = transport->type == HUBS_TRANSPORT_WEB_SOCKETS &&
+                          attempt->negotiation->use_stateful_reconnect;
       connect_transport (self, task, transport->type, url);
       return;
     }
@@ -627,7 +666,7 @@ negotiated (GObject      *source,
       hubs_connection_attempt_return (self, g_steal_pointer (&error));
       return;
     }
-  if (negotiation->use_stateful_reconnect)
+  if (negotiation->use_stateful_reconnect && !self->stateful_reconnect)
     {
       hubs_connection_attempt_return (self, g_error_new_literal (HUBS_ERROR, HUBS_ERROR_FAILED,
                                                                  "Client didn't negotiate Stateful Reconnect but the server did."));
@@ -685,7 +724,7 @@ negotiate (HubsConnection *self,
            gboolean        then_transport)
 {
   Attempt *attempt = g_task_get_task_data (task);
-  g_autofree char *url = hubs_negotiate_url (attempt->url);
+  g_autofree char *url = hubs_negotiate_url (attempt->url, self->stateful_reconnect);
   g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
   NegotiateCall *call;
   SoupMessage *message;

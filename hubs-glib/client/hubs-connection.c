@@ -71,6 +71,7 @@ enum
   PROP_KEEP_ALIVE_INTERVAL,
   PROP_HANDSHAKE_TIMEOUT,
   PROP_AUTOMATIC_RECONNECT,
+  PROP_STATEFUL_RECONNECT,
   PROP_TLS_DATABASE,
   PROP_STATE,
   PROP_CONNECTION_ID,
@@ -214,11 +215,17 @@ hubs_connection_send_message (HubsConnection *self,
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autoptr(GBytes) bytes = NULL;
 
-  if (self->transport == NULL)
+  if (self->transport == NULL && self->resuming == NULL)
     return;
 
   self->protocol->write_message (message, out);
   bytes = g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  /* Kept until the server acknowledges them, and sent again on a resumed
+   * connection. */
+  if (self->message_buffer != NULL && hubs_message_type_is_sequenced (message->type))
+    hubs_message_buffer_add (self->message_buffer, message->type, bytes);
+  if (self->transport == NULL)
+    return;
   hubs_connection_reset_keep_alive (self);
   hubs_client_transport_send (self->transport, bytes);
 }
@@ -352,6 +359,40 @@ hubs_connection_cancel_stream (HubsConnection *self,
   hubs_connection_send_message (self, message);
 }
 
+void
+hubs_connection_stop_transport (HubsConnection *self,
+                                const GError   *error)
+{
+  self->transport_stopping = TRUE;
+  if (self->transport != NULL)
+    hubs_client_transport_stop (self->transport, error);
+}
+
+static gboolean
+ack_fired (gpointer user_data)
+{
+  HubsConnection *self = user_data;
+  guint64 sequence_id;
+
+  g_clear_pointer (&self->ack_source, g_source_unref);
+  if (self->message_buffer != NULL && self->transport != NULL &&
+      hubs_message_buffer_take_ack (self->message_buffer, &sequence_id))
+    {
+      g_autoptr(HubsHubMessage) ack = hubs_hub_message_new (HUBS_MESSAGE_ACK);
+
+      ack->sequence_id = sequence_id;
+      hubs_connection_send_message (self, ack);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+hubs_connection_schedule_ack (HubsConnection *self)
+{
+  if (self->ack_source == NULL)
+    self->ack_source = hubs_connection_add_timeout (self, 1000, ack_fired);
+}
+
 /* Timers */
 
 static gboolean
@@ -386,8 +427,7 @@ server_timeout_fired (gpointer user_data)
   g_clear_pointer (&self->server_timeout_source, g_source_unref);
   error = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_TIMED_OUT,
                                "Server timeout elapsed without receiving a message from the server.");
-  if (self->transport != NULL)
-    hubs_client_transport_stop (self->transport, error);
+  hubs_connection_stop_transport (self, error);
   return G_SOURCE_REMOVE;
 }
 
@@ -464,6 +504,19 @@ complete_stop_tasks (HubsConnection *self)
     g_task_return_boolean (tasks->pdata[i], TRUE);
 }
 
+static void
+drop_resuming (HubsConnection *self)
+{
+  if (self->resuming == NULL)
+    return;
+  g_cancellable_cancel (self->resume_cancellable);
+  g_clear_object (&self->resume_cancellable);
+  hubs_client_transport_set_handlers (self->resuming, NULL, NULL, NULL);
+  hubs_client_transport_stop (self->resuming, NULL);
+  g_clear_object (&self->resuming);
+  g_clear_error (&self->resume_error);
+}
+
 void
 hubs_connection_drop_transport (HubsConnection *self)
 {
@@ -487,6 +540,9 @@ complete_close (HubsConnection *self,
   hubs_connection_clear_source (&self->reconnect_source);
   g_clear_error (&self->reconnect_error);
   hubs_connection_drop_transport (self);
+  drop_resuming (self);
+  hubs_connection_clear_source (&self->ack_source);
+  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
   self->connection_started = FALSE;
   hubs_connection_set_state (self, HUBS_CONNECTION_STATE_DISCONNECTED);
   if (started)
@@ -496,24 +552,16 @@ complete_close (HubsConnection *self,
 
 /* The connection ending */
 
-void
-hubs_connection_handle_close (HubsConnection *self,
-                              const GError   *error)
+/* The connection is lost for good: what waited fails, and it reconnects
+ * or closes. */
+static void
+connection_lost (HubsConnection *self,
+                 const GError   *error)
 {
-  g_autoptr(HubsConnection) keep = g_object_ref (self);
-
-  if (self->attempt_task != NULL)
-    {
-      GError *failure = error != NULL ? g_error_copy (error) :
-        g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
-                             "The underlying connection was closed before the hub handshake could complete.");
-
-      hubs_connection_attempt_return (self, failure);
-      return;
-    }
-
   hubs_connection_clear_timers (self);
+  hubs_connection_clear_source (&self->ack_source);
   hubs_connection_drop_transport (self);
+  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
   fail_pending_calls (self, error);
 
   switch (self->state)
@@ -535,6 +583,105 @@ hubs_connection_handle_close (HubsConnection *self,
     default:
       break;
     }
+}
+
+static void
+resumed (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(HubsConnection) self = user_data;
+  HubsClientTransport *transport = HUBS_CLIENT_TRANSPORT (source);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(HubsHubMessage) sequence = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) lost = NULL;
+
+  if (!hubs_client_transport_connect_finish (transport, result, &error) && self->resuming == transport)
+    g_debug ("The WebSocket could not be reconnected: %s", error->message);
+  if (self->resuming != transport)
+    return;     /* stopped meanwhile */
+
+  if (error != NULL)
+    {
+      lost = g_steal_pointer (&self->resume_error);
+      hubs_client_transport_set_handlers (self->resuming, NULL, NULL, NULL);
+      g_clear_object (&self->resuming);
+      g_clear_object (&self->resume_cancellable);
+      connection_lost (self, lost);
+      return;
+    }
+
+  /* The same connection goes on: no handshake, and the server first sends
+   * its Sequence, then what it had not seen acknowledged. */
+  self->transport = g_steal_pointer (&self->resuming);
+  self->transport_type = HUBS_TRANSPORT_WEB_SOCKETS;
+  g_clear_object (&self->resume_cancellable);
+  g_clear_error (&self->resume_error);
+  self->transport_stopping = FALSE;
+  self->handshake_done = TRUE;
+  g_byte_array_set_size (self->received, 0);
+  hubs_client_transport_set_handlers (self->transport, hubs_connection_on_transport_receive,
+                                      hubs_connection_on_transport_close, self);
+
+  sequence = hubs_hub_message_new (HUBS_MESSAGE_SEQUENCE);
+  sequence->sequence_id = hubs_message_buffer_get_resend (self->message_buffer, &messages);
+  hubs_connection_send_message (self, sequence);
+  for (guint i = 0; messages != NULL && i < messages->len; i++)
+    hubs_client_transport_send (self->transport, messages->pdata[i]);
+  hubs_connection_reset_server_timeout (self);
+  start_keep_alive (self);
+}
+
+/* A WebSocket lost with stateful reconnect: connected again to the same
+ * connection, transparently (HttpConnection.js `_startTransport`). */
+static void
+resume (HubsConnection *self,
+        const GError   *error)
+{
+  HubsClientRequestOptions options = { 0, };
+
+  hubs_connection_clear_timers (self);
+  hubs_connection_drop_transport (self);
+  hubs_message_buffer_expect_sequence (self->message_buffer);
+  self->resume_error = error != NULL ? g_error_copy (error) :
+    g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED, "The WebSocket closed.");
+
+  options.session = self->session;
+  options.transfer_format = self->protocol->transfer_format;
+  options.headers = self->headers;
+  options.access_token = self->access_token;
+  self->resuming = hubs_client_transport_new (HUBS_TRANSPORT_WEB_SOCKETS, &options);
+  self->resume_cancellable = g_cancellable_new ();
+  hubs_client_transport_connect_async (self->resuming, self->transport_url, self->resume_cancellable,
+                                       resumed, g_object_ref (self));
+}
+
+void
+hubs_connection_handle_close (HubsConnection *self,
+                              const GError   *error)
+{
+  g_autoptr(HubsConnection) keep = g_object_ref (self);
+
+  if (self->attempt_task != NULL)
+    {
+      GError *failure = error != NULL ? g_error_copy (error) :
+        g_error_new_literal (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                             "The underlying connection was closed before the hub handshake could complete.");
+
+      hubs_connection_attempt_return (self, failure);
+      return;
+    }
+
+  if (self->message_buffer != NULL && self->state == HUBS_CONNECTION_STATE_CONNECTED &&
+      !self->transport_stopping && self->transport_type == HUBS_TRANSPORT_WEB_SOCKETS &&
+      self->transport_url != NULL)
+    {
+      resume (self, error);
+      return;
+    }
+
+  connection_lost (self, error);
 }
 
 /* Reconnecting */
@@ -655,6 +802,9 @@ hubs_connection_dispose (GObject *object)
   HubsConnection *self = HUBS_CONNECTION (object);
 
   hubs_connection_abort_attempt (self, "The connection was disposed.");
+  drop_resuming (self);
+  hubs_connection_clear_source (&self->ack_source);
+  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
   hubs_connection_clear_timers (self);
   hubs_connection_clear_source (&self->reconnect_source);
   hubs_connection_drop_transport (self);
@@ -683,6 +833,8 @@ hubs_connection_finalize (GObject *object)
   g_clear_object (&self->tls_database);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->url);
+  g_free (self->transport_url);
+  g_free (self->access_token);
   g_free (self->protocol_name);
   g_free (self->connection_id);
 
@@ -744,6 +896,9 @@ hubs_connection_get_property (GObject    *object,
     case PROP_AUTOMATIC_RECONNECT:
       g_value_set_boolean (value, self->automatic_reconnect);
       break;
+    case PROP_STATEFUL_RECONNECT:
+      g_value_set_boolean (value, self->stateful_reconnect);
+      break;
     case PROP_TLS_DATABASE:
       g_value_set_object (value, self->tls_database);
       break;
@@ -798,6 +953,9 @@ hubs_connection_set_property (GObject      *object,
           self->automatic_reconnect = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
+      break;
+    case PROP_STATEFUL_RECONNECT:
+      self->stateful_reconnect = g_value_get_boolean (value);
       break;
     case PROP_TLS_DATABASE:
       self->tls_database = g_value_dup_object (value);
@@ -917,6 +1075,22 @@ hubs_connection_class_init (HubsConnectionClass *klass)
     g_param_spec_boolean ("automatic-reconnect", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:stateful-reconnect:
+   *
+   * Whether to ask the server for stateful reconnect (SignalR's
+   * `withStatefulReconnect()`): when the server allows it and the transport
+   * is WebSockets, a lost WebSocket is connected again to the same
+   * connection, and the messages either side had not seen acknowledged are
+   * sent again, without [signal@Hubs.Connection::reconnecting]. The
+   * handshake then asks for version 2 of the hub protocol.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_STATEFUL_RECONNECT] =
+    g_param_spec_boolean ("stateful-reconnect", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * HubsConnection:tls-database:
@@ -1432,7 +1606,7 @@ hubs_connection_stop_async (HubsConnection      *self,
       return;
     }
   if (self->transport != NULL)
-    hubs_client_transport_stop (self->transport, NULL);
+    hubs_connection_stop_transport (self, NULL);
   else
     complete_close (self, NULL);
 }
@@ -1465,7 +1639,7 @@ static gboolean
 check_connected (HubsConnection  *self,
                  GError         **error)
 {
-  if (self->state == HUBS_CONNECTION_STATE_CONNECTED && self->transport != NULL)
+  if (self->state == HUBS_CONNECTION_STATE_CONNECTED && (self->transport != NULL || self->resuming != NULL))
     return TRUE;
   g_set_error_literal (error, HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
                        "Cannot send data if the connection is not in the 'Connected' State.");
