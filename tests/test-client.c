@@ -702,6 +702,7 @@ test_start_stop (Fixture       *f,
   WAIT_UNTIL (state.n_disconnected == 1);
 
   /* Stopping again, and invoking when stopped. */
+  g_assert_cmpuint (f->closed->len, ==, 1);
   stop (connection);
   g_assert_cmpuint (f->closed->len, ==, 1);
   g_value_unset (&value);
@@ -793,7 +794,9 @@ static void
 test_invoke_cancel (Fixture       *f,
                     gconstpointer  data)
 {
-  g_autoptr(HubsConnection) connection = new_connection (f, "/hub");
+  g_autofree char *ws_url = g_strdup_printf ("ws://127.0.0.1:%u/hub", f->port);
+  /* A ws:// URL names the same hub. */
+  g_autoptr(HubsConnection) connection = watch (f, hubs_connection_new (ws_url));
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;

@@ -763,7 +763,13 @@ hubs_connection_start_attempt (HubsConnection      *self,
   g_task_set_source_tag (task, hubs_connection_start_attempt);
   g_task_set_name (task, "[hubs] connection start attempt");
   attempt = g_new0 (Attempt, 1);
-  attempt->url = g_strdup (self->url);
+  /* ws:// and wss:// name the same hub; HTTP requests need http(s). */
+  if (g_ascii_strncasecmp (self->url, "ws://", 5) == 0)
+    attempt->url = g_strconcat ("http://", self->url + 5, NULL);
+  else if (g_ascii_strncasecmp (self->url, "wss://", 6) == 0)
+    attempt->url = g_strconcat ("https://", self->url + 6, NULL);
+  else
+    attempt->url = g_strdup (self->url);
   if (self->token_func != NULL)
     attempt->access_token = self->token_func (self, self->token_data);
   g_task_set_task_data (task, attempt, attempt_free);
