@@ -32,6 +32,7 @@
 #include "client/hubs-client-invocation.h"
 #include "client/hubs-client-stream.h"
 #include "client/hubs-client-upload.h"
+#include "client/hubs-access-token-request.h"
 #include "client/hubs-connection.h"
 
 #undef __HUBS_INSIDE__

@@ -1287,6 +1287,78 @@ test_access_token (Fixture       *f,
   stop (connection);
 }
 
+typedef struct
+{
+  HubsAccessTokenRequest *pending;
+  guint n_asked;
+} TokenRequests;
+
+static void
+request_token (HubsConnection         *connection,
+               HubsAccessTokenRequest *request,
+               gpointer                user_data)
+{
+  TokenRequests *requests = user_data;
+
+  requests->n_asked++;
+  g_set_object (&requests->pending, request);
+}
+
+static void
+test_access_token_request (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(HubsConnection) connection = new_connection (f, "/secure");
+  g_autoptr(GAsyncResult) started = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  TokenRequests requests = { NULL, };
+
+  hubs_connection_set_access_token_request_func (connection, request_token, &requests, NULL);
+
+  /* The start waits for the answer. */
+  hubs_connection_start_async (connection, NULL, got_result, &started);
+  WAIT_UNTIL (requests.pending != NULL);
+  spin (20);
+  g_assert_null (started);
+  g_assert_cmpuint (state.n_connected, ==, 0);
+  hubs_access_token_request_return_token (requests.pending, "user:bob");
+  g_clear_object (&requests.pending);
+  WAIT_UNTIL (started != NULL);
+  g_assert_true (hubs_connection_start_finish (connection, started, &error));
+  g_assert_no_error (error);
+  g_assert_true (invoke (connection, "UserId", 0, NULL, G_TYPE_STRING, &value, &error));
+  g_assert_cmpstr (g_value_get_string (&value), ==, "bob");
+  stop (connection);
+
+  /* An error fails the start with it. */
+  g_clear_object (&started);
+  hubs_connection_start_async (connection, NULL, got_result, &started);
+  WAIT_UNTIL (requests.pending != NULL);
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "No token today");
+  hubs_access_token_request_return_error (requests.pending, error);
+  g_clear_error (&error);
+  g_clear_object (&requests.pending);
+  WAIT_UNTIL (started != NULL);
+  g_assert_false (hubs_connection_start_finish (connection, started, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  /* Stopped while waiting: the request is cancelled, a late answer ignored. */
+  g_clear_object (&started);
+  hubs_connection_start_async (connection, NULL, got_result, &started);
+  WAIT_UNTIL (requests.pending != NULL);
+  stop (connection);
+  WAIT_UNTIL (started != NULL);
+  g_assert_false (hubs_connection_start_finish (connection, started, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (g_cancellable_is_cancelled (hubs_access_token_request_get_cancellable (requests.pending)));
+  hubs_access_token_request_return_token (requests.pending, "user:late");
+  g_clear_object (&requests.pending);
+  g_assert_cmpuint (requests.n_asked, ==, 3);
+  g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_DISCONNECTED);
+}
+
 /* Losing the connection */
 
 static void
@@ -2068,6 +2140,7 @@ main (int   argc,
     }
   ADD ("invoke-cancel", test_invoke_cancel, NULL);
   ADD ("access-token", test_access_token, NULL);
+  ADD ("access-token-request", test_access_token_request, NULL);
   ADD ("server-timeout-reconnect", test_server_timeout_reconnect, NULL);
   ADD ("server-gone", test_server_gone, NULL);
   ADD ("stop-while-starting", test_stop_while_starting, NULL);

@@ -20,6 +20,7 @@
 #include "hubs-client-invocation.h"
 #include "hubs-client-stream.h"
 #include "hubs-client-upload.h"
+#include "hubs-access-token-request.h"
 
 G_BEGIN_DECLS
 
@@ -176,6 +177,15 @@ void     hubs_client_upload_bind     (HubsClientUpload *self,
                                       HubsConnection   *connection,
                                       guint             transport_serial,
                                       const char       *stream_id);
+
+typedef void (*HubsAccessTokenReadyFunc) (const char   *token,
+                                          const GError *error,
+                                          gpointer      user_data);
+
+HubsAccessTokenRequest *hubs_access_token_request_new (GCancellable             *cancellable,
+                                                       HubsAccessTokenReadyFunc  ready,
+                                                       gpointer                  ready_data,
+                                                       GDestroyNotify            ready_destroy);
 
 HubsClientStream *hubs_client_stream_new      (HubsConnection   *connection,
                                                const char       *invocation_id);

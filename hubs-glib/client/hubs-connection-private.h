@@ -75,6 +75,9 @@ struct _HubsConnection
   SoupSession *session;
   GPtrArray *headers;
   HubsAccessTokenFunc token_func;
+  HubsAccessTokenRequestFunc token_request_func;
+  gpointer token_request_data;
+  GDestroyNotify token_request_destroy;
   gpointer token_data;
   GDestroyNotify token_destroy;
   HubsReconnectPolicyFunc policy_func;

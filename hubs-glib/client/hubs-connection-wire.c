@@ -749,6 +749,28 @@ negotiate (HubsConnection *self,
 }
 
 /* Runs one attempt at starting; the caller owns the state. */
+static void attempt_begin (HubsConnection *self, GTask *task);
+
+static void
+token_ready (const char   *token,
+             const GError *error,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  HubsConnection *self = g_task_get_source_object (task);
+  Attempt *attempt = g_task_get_task_data (task);
+
+  if (task != self->attempt_task)
+    return;
+  if (error != NULL)
+    {
+      hubs_connection_attempt_return (self, g_error_copy (error));
+      return;
+    }
+  attempt->access_token = g_strdup (token);
+  attempt_begin (self, task);
+}
+
 void
 hubs_connection_start_attempt (HubsConnection      *self,
                                GAsyncReadyCallback  callback)
@@ -770,10 +792,28 @@ hubs_connection_start_attempt (HubsConnection      *self,
     attempt->url = g_strconcat ("https://", self->url + 6, NULL);
   else
     attempt->url = g_strdup (self->url);
-  if (self->token_func != NULL)
-    attempt->access_token = self->token_func (self, self->token_data);
   g_task_set_task_data (task, attempt, attempt_free);
   self->attempt_task = task;
+
+  if (self->token_request_func != NULL)
+    {
+      g_autoptr(HubsAccessTokenRequest) request = NULL;
+
+      request = hubs_access_token_request_new (cancellable, token_ready, g_object_ref (task), g_object_unref);
+      self->token_request_func (self, request, self->token_request_data);
+      return;
+    }
+  if (self->token_func != NULL)
+    attempt->access_token = self->token_func (self, self->token_data);
+  attempt_begin (self, task);
+}
+
+/* With the access token: negotiate, or connect at once. */
+static void
+attempt_begin (HubsConnection *self,
+               GTask          *task)
+{
+  Attempt *attempt = g_task_get_task_data (task);
 
   if (self->skip_negotiation)
     {

@@ -821,6 +821,8 @@ hubs_connection_finalize (GObject *object)
 
   if (self->token_destroy != NULL)
     self->token_destroy (self->token_data);
+  if (self->token_request_destroy != NULL)
+    self->token_request_destroy (self->token_request_data);
   if (self->policy_destroy != NULL)
     self->policy_destroy (self->policy_data);
   g_clear_pointer (&self->handlers, g_hash_table_unref);
@@ -1365,6 +1367,36 @@ hubs_connection_set_access_token_func (HubsConnection      *self,
   self->token_func = func;
   self->token_data = user_data;
   self->token_destroy = destroy;
+}
+
+/**
+ * hubs_connection_set_access_token_request_func:
+ * @self: a connection
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   asked for the access token, or %NULL
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the function that gives the bearer token asynchronously (see
+ * [class@Hubs.AccessTokenRequest]). When both this and
+ * [method@Hubs.Connection.set_access_token_func] are set, this one is
+ * asked.
+ *
+ * Since: 0.1
+ */
+void
+hubs_connection_set_access_token_request_func (HubsConnection             *self,
+                                               HubsAccessTokenRequestFunc  func,
+                                               gpointer                    user_data,
+                                               GDestroyNotify              destroy)
+{
+  g_return_if_fail (HUBS_IS_CONNECTION (self));
+
+  if (self->token_request_destroy != NULL)
+    self->token_request_destroy (self->token_request_data);
+  self->token_request_func = func;
+  self->token_request_data = user_data;
+  self->token_request_destroy = destroy;
 }
 
 /**

@@ -13,6 +13,7 @@
 #include "../hubs-types.h"
 #include "hubs-client-invocation.h"
 #include "hubs-client-stream.h"
+#include "hubs-access-token-request.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,23 @@ G_DECLARE_FINAL_TYPE (HubsConnection, hubs_connection, HUBS, CONNECTION, GObject
  */
 typedef char *(*HubsAccessTokenFunc) (HubsConnection *connection,
                                       gpointer        user_data);
+
+/**
+ * HubsAccessTokenRequestFunc:
+ * @connection: the connection
+ * @request: the request, to answer now or later
+ * @user_data: the data given with the function
+ *
+ * Gives the access token asynchronously: the function answers @request
+ * with [method@Hubs.AccessTokenRequest.return_token] once it has the
+ * token, keeping a reference to it until then. It is asked at every start
+ * and every reconnect attempt, like [callback@Hubs.AccessTokenFunc].
+ *
+ * Since: 0.1
+ */
+typedef void (*HubsAccessTokenRequestFunc) (HubsConnection         *connection,
+                                            HubsAccessTokenRequest *request,
+                                            gpointer                user_data);
 
 /**
  * HubsClientMethodFunc:
@@ -104,6 +122,11 @@ void                 hubs_connection_add_header        (HubsConnection          
 HUBS_AVAILABLE_IN_ALL
 void                 hubs_connection_set_access_token_func (HubsConnection      *self,
                                                         HubsAccessTokenFunc      func,
+                                                        gpointer                 user_data,
+                                                        GDestroyNotify           destroy);
+HUBS_AVAILABLE_IN_ALL
+void                 hubs_connection_set_access_token_request_func (HubsConnection *self,
+                                                        HubsAccessTokenRequestFunc func,
                                                         gpointer                 user_data,
                                                         GDestroyNotify           destroy);
 HUBS_AVAILABLE_IN_ALL

@@ -163,3 +163,20 @@ def test_upload(connection, loop):
     upload.complete()
     loop.run_until(lambda: outcome, "the total")
     assert outcome == [(True, 42)]
+
+
+def test_access_token_given_later(serve, loop):
+    server = serve({"/hub": ClientTestHub})
+    connection = Hubs.Connection.new(f"http://127.0.0.1:{server.get_port()}/hub")
+    asked, started, stopped = [], [], []
+
+    def request_token(conn, request):
+        asked.append(request)
+        GLib.timeout_add(10, lambda: request.return_token("a token") or GLib.SOURCE_REMOVE)
+
+    connection.set_access_token_request_func(request_token)
+    connection.start_async(None, lambda c, result: started.append(c.start_finish(result)))
+    loop.run_until(lambda: started, "the start")
+    assert started == [True] and len(asked) == 1
+    connection.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
+    loop.run_until(lambda: stopped, "the stop")
