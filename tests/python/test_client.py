@@ -2,6 +2,8 @@
 """Hubs.Connection, the SignalR client, from PyGObject: a hub served in
 Python and called from Python through the typelib, with callbacks."""
 
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 import gi
 
 gi.require_version("Hubs", "1")
-from gi.repository import GLib, GObject, Hubs  # noqa: E402
+from gi.repository import Gio, GLib, GObject, Hubs  # noqa: E402
 
 
 class ClientTestHub(Hubs.Hub):
@@ -180,3 +182,45 @@ def test_access_token_given_later(serve, loop):
     assert started == [True] and len(asked) == 1
     connection.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
     loop.run_until(lambda: stopped, "the stop")
+
+
+def test_tls_with_a_given_certificate(loop, tmp_path):
+    """The system's certificates refuse a self-signed server; the
+    tls-database property trusts it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    certificate = Gio.TlsCertificate.new_from_files(str(cert), str(key))
+    server = Hubs.Server(tls_certificate=certificate)
+    server.map_hub("/hub", ClientTestHub, None)
+    server.listen_local(0)
+    url = f"https://127.0.0.1:{server.get_port()}/hub"
+
+    def start(connection):
+        outcome = []
+
+        def done(c, result):
+            try:
+                outcome.append(c.start_finish(result))
+            except GLib.Error as error:
+                outcome.append(error)
+
+        connection.start_async(None, done)
+        loop.run_until(lambda: outcome, "the start")
+        return outcome[0]
+
+    refused = start(Hubs.Connection.new(url))
+    assert isinstance(refused, GLib.Error)
+
+    trusting = Hubs.Connection(url=url, tls_database=Gio.TlsFileDatabase.new(str(cert)))
+    assert start(trusting) is True
+    ok, result = invoke(loop, trusting, "Echo", [value(GObject.TYPE_STRING, "over TLS")], GObject.TYPE_STRING)
+    assert ok and result == "over TLS"
+    assert trusting.get_transport() == Hubs.TransportType.WEB_SOCKETS
+    stopped = []
+    trusting.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
+    loop.run_until(lambda: stopped, "the stop")
+    assert loop.wait(server.shutdown_async(), "shutdown") is True
