@@ -1405,7 +1405,7 @@ test_server_timeout_reconnect (Fixture       *f,
   g_auto(GValue) arg = G_VALUE_INIT;
   guint n_asked = 0;
 
-  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "server-timeout", 300, NULL));
+  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "server-timeout", 1000, NULL));
   g_assert_cmpuint (f->closed->len, ==, 0);
   hubs_connection_set_reconnect_policy (connection, retry_at_once, &n_asked, NULL);
   g_assert_true (start (connection, &error));
