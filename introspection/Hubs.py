@@ -920,3 +920,104 @@ class HttpConnection(Hubs.HttpConnection):
 
 HttpConnection = override(HttpConnection)
 __all__.append("HttpConnection")
+
+
+class Connection(Hubs.Connection):
+    """The SignalR client, with Futures: ``await connection.start()`` and
+    ``await connection.invoke("Echo", "hi", result_type=str)`` inside a
+    coroutine run by ``Hubs.spawn`` (or a hub method), or
+    ``future.add_done_callback(...)`` from plain callbacks. The GIO-style
+    ``*_async``/``*_finish`` calls stay available."""
+
+    def start(self, cancellable=None):
+        """Connects; a Future that completes once the handshake is done."""
+        return _gio_future(lambda c, ready: Hubs.Connection.start_async(self, c, ready),
+                           Hubs.Connection.start_finish, cancellable)
+
+    def stop(self, cancellable=None):
+        """Closes; a Future that completes once the connection is closed."""
+        return _gio_future(lambda c, ready: Hubs.Connection.stop_async(self, c, ready),
+                           Hubs.Connection.stop_finish, cancellable)
+
+    def invoke(self, method_name, *arguments, result_type=None, cancellable=None):
+        """Invokes a hub method with plain Python arguments; a Future of its
+        result, converted to ``result_type`` (``int``, ``str``, … or any
+        value when None). The server's error is raised as a ``GLib.Error``
+        of the hub error domain."""
+        gtype = GObject.TYPE_NONE if result_type is None else _gtype_for(result_type)[0]
+        values = [_to_gvalue(a) for a in arguments]
+
+        def finish(source, result):
+            _, value = Hubs.Connection.invoke_finish(source, result)
+            return _from_wire(value, result_type)
+
+        return _gio_future(
+            lambda c, ready: Hubs.Connection.invoke_async(self, method_name, values, gtype, c, ready),
+            finish, cancellable)
+
+    def send(self, method_name, *arguments, cancellable=None):
+        """Calls a hub method without waiting for it to run; a Future that
+        completes once the message is handed to the transport."""
+        values = [_to_gvalue(a) for a in arguments]
+        return _gio_future(
+            lambda c, ready: Hubs.Connection.send_async(self, method_name, values, c, ready),
+            Hubs.Connection.send_finish, cancellable)
+
+    def handler(self, method_name, *parameter_types):
+        """A decorator registering a Python function for a client method
+        the server calls, with the Python types of its parameters::
+
+            @connection.handler("ReceiveMessage", str, str)
+            def receive(user, text):
+                print(user, text)
+
+        What the function returns answers a call that waits for a result
+        (SignalR's client results); an ``async def`` answers when it
+        finishes; an exception answers with its message (a HubException's
+        as it is). Returning None answers nothing, as the JavaScript
+        client's handlers do. The function gets a ``handler_id`` attribute
+        for ``connection.off()``."""
+        gtypes = [_gtype_for(t)[0] for t in parameter_types]
+
+        def register(function):
+            def call(connection, invocation):
+                arguments = [_from_wire(invocation.get_argument(i), parameter_types[i]
+                                        if i < len(parameter_types) else None)
+                             for i in range(invocation.get_n_arguments())]
+                try:
+                    result = function(*arguments)
+                except Exception as error:  # noqa: BLE001 - the server gets it
+                    if not invocation.expects_result():
+                        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+                        return False
+                    invocation.return_gerror(_to_gerror(error))
+                    return True
+                if inspect.iscoroutine(result):
+                    def done(value, error):
+                        if not invocation.expects_result():
+                            if error is not None:
+                                traceback.print_exception(type(error), error, error.__traceback__,
+                                                          file=sys.stderr)
+                        elif error is not None:
+                            invocation.return_gerror(_to_gerror(error))
+                        elif value is None:
+                            invocation.return_error_literal(Hubs.hub_error_quark(), Hubs.HubError.FAILED,
+                                                            "Client didn't provide a result.")
+                        else:
+                            invocation.return_value(_to_gvalue(value))
+
+                    _Task(result, done)
+                    return invocation.expects_result()
+                if result is None or not invocation.expects_result():
+                    return False
+                invocation.return_value(_to_gvalue(result))
+                return True
+
+            function.handler_id = Hubs.Connection.on(self, method_name, gtypes, call)
+            return function
+
+        return register
+
+
+Connection = override(Connection)
+__all__.append("Connection")

@@ -224,3 +224,65 @@ def test_tls_with_a_given_certificate(loop, tmp_path):
     trusting.stop_async(None, lambda c, result: stopped.append(c.stop_finish(result)))
     loop.run_until(lambda: stopped, "the stop")
     assert loop.wait(server.shutdown_async(), "shutdown") is True
+
+
+def test_futures_and_handler_decorator(serve, loop):
+    """The Pythonic client: Futures awaited in a coroutine, handlers as
+    plain and async functions answering client results."""
+    server = serve({"/hub": ClientTestHub})
+    connection = Hubs.Connection.new(f"http://127.0.0.1:{server.get_port()}/hub")
+    shouted = []
+
+    @connection.handler("Shouted", str, int)
+    def on_shouted(text, length):
+        shouted.append((text, length))
+
+    @connection.handler("Double", int)
+    async def double(x):
+        await Hubs.sleep(10)
+        return 2 * x
+
+    async def session():
+        await connection.start()
+        echoed = await connection.invoke("Echo", "héllo", result_type=str)
+        await connection.send("Shout", "hey")
+        asked = await connection.invoke("Ask", 21, result_type=int)
+        try:
+            await connection.invoke("Fail", "no luck")
+        except GLib.Error as error:
+            failed = error.message
+        await connection.stop()
+        return echoed, asked, failed
+
+    echoed, asked, failed = loop.wait(Hubs.spawn(session()), "the session")
+    assert echoed == "héllo"
+    assert asked == 42
+    assert failed == "An unexpected error occurred invoking 'Fail' on the server. HubException: no luck"
+    assert shouted == [("HEY", 3)]
+    assert isinstance(double.handler_id, int) and double.handler_id > 0
+    assert connection.props.state == Hubs.ConnectionState.DISCONNECTED
+
+
+def test_handler_without_an_answer(serve, loop):
+    """A handler that returns None leaves a waiting server call without a
+    result, as the JavaScript client does."""
+    server = serve({"/hub": ClientTestHub})
+    connection = Hubs.Connection.new(f"http://127.0.0.1:{server.get_port()}/hub")
+
+    @connection.handler("Double", int)
+    def double(x):
+        return None
+
+    async def session():
+        await connection.start()
+        try:
+            await connection.invoke("Ask", 1, result_type=int)
+            outcome = "answered"
+        except GLib.Error as error:
+            outcome = error.message
+        connection.off(double.handler_id)
+        await connection.stop()
+        return outcome
+
+    outcome = loop.wait(Hubs.spawn(session()), "the session")
+    assert "Client didn't provide a result." in outcome
