@@ -86,6 +86,7 @@ static void parse_input (HubsConnectionContext *self);
 static void finish (HubsConnectionContext *self);
 static void resume (HubsConnectionContext *self);
 static gboolean paused (HubsConnectionContext *self);
+static void on_drained (gpointer user_data);
 
 static void
 hubs_connection_context_dispose (GObject *object)
@@ -711,8 +712,6 @@ on_resumed (gpointer user_data)
 {
   HubsConnectionContext *self = user_data;
   g_autoptr(HubsHubMessage) sequence = hubs_hub_message_new (HUBS_MESSAGE_SEQUENCE);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GPtrArray) messages = NULL;
 
   /* What the old socket brought and was not parsed is not acknowledged:
@@ -722,9 +721,8 @@ on_resumed (gpointer user_data)
   hubs_message_buffer_expect_sequence (self->buffer);
 
   sequence->sequence_id = hubs_message_buffer_get_resend (self->buffer, &messages);
-  self->protocol->write_message (sequence, out);
-  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&out));
-  hubs_http_connection_send (self->http, bytes);
+  hubs_connection_context_write_message (self, sequence);
+  /* Already kept: written again as they are, not added a second time. */
   for (guint i = 0; i < messages->len; i++)
     hubs_http_connection_send (self->http, messages->pdata[i]);
 
@@ -1081,10 +1079,7 @@ handle_message (HubsConnectionContext *self,
 
           hubs_message_buffer_ack (self->buffer, message->sequence_id);
           if (was_congested && !hubs_connection_context_is_congested (self))
-            {
-              release_drain_waiters (self, NULL);
-              resume (self);
-            }
+            on_drained (self);
         }
       break;
 
