@@ -45,6 +45,7 @@ typedef struct
   gboolean writing;             /* a write is waiting for the client */
   gboolean ending;              /* complete once nothing is left to write */
   gboolean *changed;            /* per stock: to be written */
+  guint next;                   /* the stock whose turn it is */
 } Subscriber;
 
 typedef struct
@@ -133,14 +134,19 @@ subscriber_write_next (Subscriber *subscriber)
   if (subscriber->writing)
     return;
 
-  for (guint i = 0; i < ticker->n_stocks && !g_cancellable_is_cancelled (cancellable); i++)
+  /* Round the stocks from where the last write left off: each changed
+   * stock waits its turn, so one that moves on every tick cannot starve
+   * the others (and the first pass is every stock, in order). */
+  for (guint n = 0; n < ticker->n_stocks && !g_cancellable_is_cancelled (cancellable); n++)
     {
       g_auto(GValue) item = G_VALUE_INIT;
+      guint i = (subscriber->next + n) % ticker->n_stocks;
 
       if (!subscriber->changed[i])
         continue;
 
       subscriber->changed[i] = FALSE;
+      subscriber->next = (i + 1) % ticker->n_stocks;
       subscriber->writing = TRUE;
       g_value_init (&item, G_TYPE_VARIANT);
       g_value_set_variant (&item, stock_to_variant (&ticker->stocks[i]));
