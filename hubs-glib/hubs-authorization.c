@@ -6,6 +6,7 @@
 #include "hubs-authorization-private.h"
 
 #include "hubs-caller-context.h"
+#include "hubs-http-context.h"
 #include "hubs-hub-context-private.h"
 #include "hubs-user.h"
 
@@ -470,35 +471,97 @@ hubs_authorization_check_method (GType                 hub_type,
   return TRUE;
 }
 
+/* Closes a connection when its user's authentication expires. The user can
+ * change (each poll of a Long Polling connection brings its own, perhaps
+ * with a renewed token), so the source follows the connection's HTTP
+ * context: a ready time, moved whenever the user changes, and checked again
+ * when it comes. */
 typedef struct
 {
+  GSource source;
   GWeakRef connection;
-} ExpirationWatch;
+  HubsHttpContext *http_context;
+  gulong user_changed_id;
+} ExpirationSource;
+
+static gboolean
+expiration_source_dispatch (GSource     *source,
+                            GSourceFunc  callback,
+                            gpointer     user_data)
+{
+  return callback (user_data);
+}
 
 static void
-expiration_watch_free (gpointer data)
+expiration_source_finalize (GSource *source)
 {
-  ExpirationWatch *watch = data;
+  ExpirationSource *self = (ExpirationSource *) source;
 
-  g_weak_ref_clear (&watch->connection);
-  g_free (watch);
+  g_clear_signal_handler (&self->user_changed_id, self->http_context);
+  g_clear_object (&self->http_context);
+  g_weak_ref_clear (&self->connection);
+}
+
+static GSourceFuncs expiration_source_funcs = {
+  .dispatch = expiration_source_dispatch,
+  .finalize = expiration_source_finalize,
+};
+
+/* Returns FALSE when the user has expired already. */
+static gboolean
+expiration_source_schedule (ExpirationSource *self)
+{
+  HubsUser *user = hubs_http_context_get_user (self->http_context);
+  g_autoptr(GDateTime) now = NULL;
+  GTimeSpan remaining;
+
+  /* A user without an expiration (or none at all) never expires, as
+   * ASP.NET Core's DateTimeOffset.MaxValue. */
+  if (user == NULL || hubs_user_get_expiration (user) == NULL)
+    {
+      g_source_set_ready_time (&self->source, -1);
+      return TRUE;
+    }
+
+  now = g_date_time_new_now_utc ();
+  remaining = g_date_time_difference (hubs_user_get_expiration (user), now);
+  if (remaining <= 0)
+    return FALSE;
+
+  g_source_set_ready_time (&self->source, g_get_monotonic_time () + remaining);
+  return TRUE;
+}
+
+static void
+user_changed (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  ExpirationSource *self = user_data;
+
+  /* An expired user closes the connection at the next dispatch. */
+  if (!g_source_is_destroyed (&self->source) && !expiration_source_schedule (self))
+    g_source_set_ready_time (&self->source, 0);
 }
 
 static gboolean
 authentication_expired (gpointer user_data)
 {
-  ExpirationWatch *watch = user_data;
-  g_autoptr(HubsConnectionContext) connection = g_weak_ref_get (&watch->connection);
+  ExpirationSource *self = user_data;
+  g_autoptr(HubsConnectionContext) connection = g_weak_ref_get (&self->connection);
 
-  if (connection != NULL && !hubs_connection_context_is_closed (connection))
-    {
-      g_debug ("Closing connection %s: its authentication has expired",
-               hubs_connection_context_get_connection_id (connection));
-      /* HttpConnectionManager asks the hub connection to close; it sends a
-       * Close without error that lets the client reconnect. */
-      hubs_connection_context_close (connection, NULL, TRUE);
-    }
+  if (connection == NULL || hubs_connection_context_is_closed (connection))
+    return G_SOURCE_REMOVE;
 
+  /* Renewed meanwhile: wait for the new expiration. */
+  if (expiration_source_schedule (self))
+    return G_SOURCE_CONTINUE;
+
+  g_debug ("Closing connection %s: its authentication has expired",
+           hubs_connection_context_get_connection_id (connection));
+  /* HttpConnectionManager asks the hub connection to close; it sends a
+   * Close without error that lets the client reconnect. */
+  hubs_connection_context_close (connection, NULL, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -514,23 +577,25 @@ hubs_authorization_watch_expiration (HubsConnectionContext *connection)
 {
   HubsHubContext *hub_context = hubs_connection_context_get_hub_context (connection);
   HubsCallerContext *caller = hubs_connection_context_get_caller_context (connection);
-  HubsUser *user = hubs_caller_context_get_user (caller);
-  g_autoptr(GDateTime) now = NULL;
+  HubsHttpContext *http_context = hubs_caller_context_get_http_context (caller);
+  HubsUser *user = hubs_http_context_get_user (http_context);
   g_autoptr(GSource) source = NULL;
-  ExpirationWatch *watch;
-  GTimeSpan remaining;
+  ExpirationSource *self;
 
+  /* Only a connection that began with an expiring user is watched, as
+   * ASP.NET Core's check that starts with the first expiration. */
   if (!hubs_hub_context_get_settings (hub_context)->close_on_authentication_expiration ||
       user == NULL || hubs_user_get_expiration (user) == NULL)
     return;
 
-  now = g_date_time_new_now_utc ();
-  remaining = g_date_time_difference (hubs_user_get_expiration (user), now);
-
-  watch = g_new0 (ExpirationWatch, 1);
-  g_weak_ref_init (&watch->connection, connection);
-  source = g_timeout_source_new (remaining > 0 ? (guint) MIN (remaining / 1000 + 1, G_MAXUINT) : 0);
-  g_source_set_callback (source, authentication_expired, watch, expiration_watch_free);
+  source = g_source_new (&expiration_source_funcs, sizeof (ExpirationSource));
+  self = (ExpirationSource *) source;
+  g_weak_ref_init (&self->connection, connection);
+  self->http_context = g_object_ref (http_context);
+  self->user_changed_id = g_signal_connect (http_context, "notify::user", G_CALLBACK (user_changed), self);
+  if (!expiration_source_schedule (self))
+    g_source_set_ready_time (source, 0);
+  g_source_set_callback (source, authentication_expired, self, NULL);
   g_source_set_static_name (source, "[hubs] authentication expiration");
   g_source_attach (source, g_main_context_get_thread_default ());
 

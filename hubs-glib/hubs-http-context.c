@@ -19,10 +19,12 @@
  *
  * The snapshot is copied from the request when the request arrives and stays
  * valid for as long as you hold a reference, long after the request itself
- * is gone; it does not change afterwards (only the server sets its user,
- * once the request is authenticated). Later requests of the same connection
- * (Long Polling's next polls, the POSTs that carry client messages) do not
- * update it.
+ * is gone; it does not change afterwards, but for its user: the server sets
+ * it once the request is authenticated and, as ASP.NET Core does, replaces
+ * it with the user of each later poll of a Long Polling connection (a client
+ * that renews its access token renews the connection's user and the
+ * expiration that [property@Hubs.HubOptions:close-on-authentication-expiration]
+ * watches). The POSTs that carry client messages do not update it.
  *
  * ```c
  * static char *

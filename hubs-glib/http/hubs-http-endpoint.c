@@ -698,6 +698,11 @@ handle_poll (HubsHttpEndpoint  *self,
     {
       HubsTransport *current = hubs_http_connection_get_transport_object (connection);
 
+      /* As HttpConnectionDispatcher.EnsureConnectionStateAsync: each poll
+       * brings the connection the user it was authenticated as (and so the
+       * expiration of a renewed token). */
+      hubs_http_context_set_user (hubs_http_connection_get_http_context (connection),
+                                  hubs_http_context_get_user (request));
       hubs_long_polling_transport_poll (HUBS_LONG_POLLING_TRANSPORT (current), message);
       return;
     }

@@ -102,3 +102,67 @@ for (const { transport, protocol } of matrix()) {
     });
   });
 }
+
+// Long Polling, with raw requests: as ASP.NET Core's
+// HttpConnectionDispatcher, every poll brings the connection the user it
+// was authenticated as, so a client that renews its token renews the user
+// the hub sees and the expiration that closes the connection.
+describe("Long Polling renews the connection's user on each poll", { skip: SKIP }, () => {
+  const RS = "\x1e";
+  const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+
+  async function connectRaw(token) {
+    const negotiated = await fetch(`${server.url}/filteredhub/negotiate?negotiateVersion=1`,
+                                   { method: "POST", headers: bearer(token) });
+    assert.equal(negotiated.status, 200);
+    const id = (await negotiated.json()).connectionToken;
+    const url = `${server.url}/filteredhub?id=${encodeURIComponent(id)}`;
+    const poll = async (pollToken = token) => {
+      const response = await fetch(url, { headers: bearer(pollToken) });
+      return { status: response.status, body: await response.text() };
+    };
+    const post = async (text) => {
+      const response = await fetch(url, { method: "POST", headers: bearer(token), body: text });
+      assert.equal(response.status, 200);
+    };
+    assert.equal((await poll()).status, 200, "the first poll starts the connection");
+    await post(`{"protocol":"json","version":1}${RS}`);
+    assert.equal((await poll()).body, `{}${RS}`);
+    // One call, answered on a poll made with `pollToken`.
+    const call = async (invocationId, target, args, pollToken) => {
+      const polled = poll(pollToken);
+      await post(JSON.stringify({ type: 1, invocationId, target, arguments: args }) + RS);
+      return JSON.parse((await polled).body.split(RS)[0]);
+    };
+    return { poll, post, call };
+  }
+
+  it("a poll with another token changes the user the hub's authorization checks", T, async () => {
+    const connection = await connectRaw("gina");
+    const refused = await connection.call("1", "AdminOnly", [], "gina");
+    assert.equal(refused.error, "Failed to invoke 'AdminOnly' because user is unauthorized");
+
+    // This poll is answered after the server received it: the user it
+    // carries is the connection's from then on.
+    assert.equal((await connection.call("2", "Echo", ["x"], "gina;role=admin")).result, "x");
+    const allowed = await connection.call("3", "AdminOnly", [], "gina;role=admin");
+    assert.equal(allowed.error, undefined);
+    assert.equal(allowed.result, "filtered:gina", "the user identifier stays the one of the start");
+  });
+
+  it("a renewed token keeps the connection past its first expiration; then it closes", { timeout: 30_000 }, async () => {
+    // Each poll authenticates "hana" anew, expiring 1.5 s after that poll.
+    const connection = await connectRaw("hana;expires=1.5");
+    const started = Date.now();
+    let n = 0;
+    while (Date.now() - started < 3500) {
+      const answer = await connection.call(`${++n}`, "Echo", [`${n}`], "hana;expires=1.5");
+      assert.equal(answer.result, `${n}`, "still open, well past the first token's expiration");
+      await delay(300);
+    }
+    // No poll renews it now: the connection closes without error.
+    const last = await withTimeout(connection.poll(), 10_000, "the poll that ends the connection");
+    assert.equal(last.status, 200);
+    assert.equal(last.body, `{"type":7,"allowReconnect":true}${RS}`);
+  });
+});
