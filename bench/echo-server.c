@@ -12,10 +12,15 @@
  *   JoinGroup(string)    adds the caller to the group
  *   LeaveGroup(string)   removes the caller from the group
  *   SendToGroup(string, DateTime)  sends "send"(DateTime) to the group
+ *   SendToUser(string, DateTime)   sends "send"(DateTime) to the user
  *
- * at /echo, detailed errors on, default limits, no compression.
+ * at /echo, detailed errors on, default limits, no compression. A
+ * connection's user is its query parameter "user" (bench/loadgen's
+ * sendToUser scenario sets it). With --redis HOST:PORT the hub scales out
+ * on that Redis under the name "EchoHub", the peer's hub type name, so
+ * hubs-glib and ASP.NET Core servers can share it.
  *
- *   bench-echo-server --port 5000
+ *   bench-echo-server --port 5000 [--redis 127.0.0.1:6379]
  */
 
 #include <stdio.h>
@@ -133,6 +138,19 @@ echo_hub_send_to_group (HubsHub        *hub,
   return HUBS_INVOCATION_HANDLED;
 }
 
+static gboolean
+echo_hub_send_to_user (HubsHub        *hub,
+                       HubsInvocation *invocation,
+                       const char     *user,
+                       GDateTime      *time)
+{
+  g_autoptr(HubsClientProxy) connections = hubs_hub_clients_user (hubs_hub_get_clients (hub), user);
+
+  hubs_client_proxy_send (connections, "send", G_TYPE_DATE_TIME, time, G_TYPE_INVALID);
+  hubs_invocation_return_void (invocation);
+  return HUBS_INVOCATION_HANDLED;
+}
+
 static void
 echo_hub_class_init (EchoHubClass *klass)
 {
@@ -154,11 +172,24 @@ echo_hub_class_init (EchoHubClass *klass)
                              G_TYPE_NONE, 1, G_TYPE_STRING);
   hubs_hub_class_add_method (hub_class, "send-to-group", G_CALLBACK (echo_hub_send_to_group),
                              G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_DATE_TIME);
+  hubs_hub_class_add_method (hub_class, "send-to-user", G_CALLBACK (echo_hub_send_to_user),
+                             G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_DATE_TIME);
 }
 
 static void
 echo_hub_init (EchoHub *self)
 {
+}
+
+/* The user of a connection: its query parameter "user". */
+static char *
+user_from_query (HubsServer        *server,
+                 HubsCallerContext *context,
+                 gpointer           user_data)
+{
+  HubsHttpContext *http = hubs_caller_context_get_http_context (context);
+
+  return http != NULL ? g_strdup (hubs_http_context_get_query_value (http, "user")) : NULL;
 }
 
 static void
@@ -195,9 +226,11 @@ main (int   argc,
   g_autoptr(GOptionContext) options = NULL;
   g_autoptr(GError) error = NULL;
   int port = 5000;
+  g_autofree char *redis = NULL;
   App app;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (0: any free port)", "PORT" },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &redis, "Scale out on the Redis at this address", "HOST:PORT" },
     { NULL }
   };
 
@@ -215,8 +248,26 @@ main (int   argc,
     }
 
   server = hubs_server_new ();
+  hubs_server_set_user_id_provider (server, user_from_query, NULL, NULL);
   hub_options = hubs_hub_options_new ();
   hubs_hub_options_set_detailed_errors (hub_options, TRUE);
+  if (redis != NULL)
+    {
+#ifdef HUBS_TYPE_REDIS_BACKPLANE
+      g_autoptr(HubsRedisBackplane) backplane = hubs_redis_backplane_new (redis, &error);
+
+      if (backplane == NULL)
+        {
+          g_printerr ("--redis %s: %s\n", redis, error->message);
+          return 2;
+        }
+      hubs_server_set_redis_backplane (server, backplane);
+      g_object_set (hub_options, "redis-hub-name", "EchoHub", NULL);
+#else
+      g_printerr ("--redis: this hubs-glib has no Redis backplane\n");
+      return 2;
+#endif
+    }
   hubs_server_map_hub (server, "/echo", ECHO_TYPE_HUB, hub_options);
 
   if (!hubs_server_listen_local (server, port, &error))

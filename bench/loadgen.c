@@ -8,7 +8,8 @@
  * allocated once per connection at start, none per message.
  *
  *   loadgen --port P --scenario echo|broadcast|echoAll|idle|raw|groups|
- *                               groupsJoinLeave|groupsDisconnect
+ *                               groupsJoinLeave|groupsDisconnect|sendToUser
+ *           [--port2 P2] [--server-pid2 PID]
  *           [--connections N] [--warmup S] [--duration S] [--window W]
  *           [--server-pid PID] [--label TEXT] [--protocol json|messagepack]
  *           [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]
@@ -20,6 +21,14 @@
  * groups of its own per connection, then batches of B connections closed
  * (see run_disconnect()). serverSentEvents and longPolling: echo over the
  * HTTP transports, JSON (see the section below).
+ *
+ * sendToUser: connection i is user "u" i (query parameter user=u<i> on
+ * negotiate and upgrade) and calls SendToUser("u" (i ^ 1), now) two at a
+ * time, each kept until its partner has received it (a closed loop over the
+ * delivery, not only the completion), deliveries counted. --port2: the odd connections go to a second
+ * server (WebSockets only), so with a backplane between the two servers
+ * every sendToUser delivery and half the broadcast ones cross it;
+ * --server-pid2 adds that server's CPU time to server_cpu_s.
  *
  * raw: no negotiate and no SignalR, an echo of a frame the size of an Echo
  * invocation, against bench/raw-ws-echo.c: the generator's own ceiling.
@@ -53,7 +62,8 @@
 #define MASK_KEY 0x5a3c96e1u
 
 enum { S_NONE, S_CONNECTING, S_NEGOTIATE, S_UPGRADE, S_HANDSHAKE, S_READY, S_CLOSING, S_DEAD };
-enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW, SC_GROUPS, SC_GROUPS_JOINLEAVE, SC_GROUPS_DISCONNECT };
+enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW, SC_GROUPS, SC_GROUPS_JOINLEAVE, SC_GROUPS_DISCONNECT,
+       SC_SEND_TO_USER };
 
 typedef struct
 {
@@ -73,10 +83,13 @@ typedef struct
   int64_t next_idle_us;
   int joined;           /* groupsJoinLeave: the next call is LeaveGroup */
   int64_t close_us;     /* groupsDisconnect: when the close frame left */
+  int in_flight;        /* sendToUser: sent and not yet delivered to the partner */
 } Conn;
 
 static const char *opt_path = "/echo";
 static int opt_port = 5000;
+static int opt_port2;                /* the odd connections' server, if any */
+static int opt_server_pid2;
 static int opt_scenario = SC_ECHO;
 static const char *opt_scenario_name = "echo";
 static int opt_connections = 10;
@@ -450,6 +463,23 @@ group_of (int i, char *buf)
   return buf;
 }
 
+/* The port of connection @c's server. */
+static int
+conn_port (const Conn *c)
+{
+  return opt_port2 > 0 && (c->index & 1) ? opt_port2 : opt_port;
+}
+
+/* sendToUser: "&user=u<i>" on negotiate and upgrade; "" otherwise. */
+static const char *
+user_query (const Conn *c, char *buf)
+{
+  if (opt_scenario != SC_SEND_TO_USER)
+    return "";
+  sprintf (buf, "&user=u%d", c->index);
+  return buf;
+}
+
 static void
 send_raw_echo (Conn *c)
 {
@@ -494,6 +524,17 @@ drive (Conn *c)
         group_of (c->index, g);
         while (c->outstanding < opt_window && c->state == S_READY)
           send_invocation_str (c, "SendToGroup", g, 1);
+      }
+      break;
+    case SC_SEND_TO_USER:
+      {
+        char u[24];
+        sprintf (u, "u%d", c->index ^ 1);
+        while (c->outstanding < opt_window && c->in_flight < opt_window && c->state == S_READY)
+          {
+            c->in_flight++;
+            send_invocation_str (c, "SendToUser", u, 1);
+          }
       }
       break;
     case SC_GROUPS_JOINLEAVE:
@@ -572,12 +613,25 @@ on_completion (Conn *c, const char *msg, size_t len)
     record_latency (mono_us () - c->send_us);
 }
 
+/* sendToUser: the partner of @c may send one more. */
+static void
+release_partner (Conn *c)
+{
+  if (opt_scenario != SC_SEND_TO_USER || (c->index ^ 1) >= opt_connections)
+    return;
+  Conn *partner = &conns[c->index ^ 1];
+  if (partner->in_flight > 0)
+    partner->in_flight--;
+  drive (partner);
+}
+
 static void
 on_delivery (Conn *c, const char *msg, size_t len)
 {
   const char *args = memmem (msg, len, "\"arguments\":[", 13);
   if (measuring)
     deliveries++;
+  release_partner (c);
   if (args == NULL)
     return;
   args += 13;
@@ -587,7 +641,7 @@ on_delivery (Conn *c, const char *msg, size_t len)
       int64_t d = ((mono_us () & 0x7fffffff) - v) & 0x7fffffff;
       record_latency (d);
     }
-  else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
+  else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS || opt_scenario == SC_SEND_TO_USER)
     {
       int64_t t = parse_time_of_day_us (args, msg + len);
       if (t >= 0)
@@ -808,6 +862,7 @@ on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
       /* [1, headers, invocationId, target, [args], …] */
       if (measuring)
         deliveries++;
+      release_partner (c);
       if (mp_skip (&m, 0) || mp_skip (&m, 0) || mp_skip (&m, 0) || m.p >= m.end || (*m.p & 0xf0) != 0x90)
         return;
       m.p++;
@@ -817,7 +872,7 @@ on_message_msgpack (Conn *c, const uint8_t *p, size_t len)
           if (mp_int (&m, &v) == 0)
             record_latency (((mono_us () & 0x7fffffff) - v) & 0x7fffffff);
         }
-      else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
+      else if (opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS || opt_scenario == SC_SEND_TO_USER)
         {
           int64_t t = mp_timestamp_us (&m);
           if (t >= 0)
@@ -976,20 +1031,20 @@ process_frames (Conn *c)
 static void
 send_upgrade (Conn *c, const char *token, size_t token_len)
 {
-  char req[512];
+  char req[512], uq[32];
   int n;
   if (token)
     n = snprintf (req, sizeof req,
-                  "GET %s?id=%.*s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "GET %s?id=%.*s%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                   "Sec-WebSocket-Version: 13\r\n\r\n",
-                  opt_path, (int) token_len, token, opt_port);
+                  opt_path, (int) token_len, token, user_query (c, uq), conn_port (c));
   else
     n = snprintf (req, sizeof req,
                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                   "Sec-WebSocket-Version: 13\r\n\r\n",
-                  opt_path, opt_port);
+                  opt_path, conn_port (c));
   c->state = S_UPGRADE;
   if (queue_raw (c, req, n) == 0)
     flush_out (c);
@@ -1135,7 +1190,7 @@ on_readable (Conn *c)
 static void
 start_connect (Conn *c)
 {
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (opt_port) };
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (conn_port (c)) };
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   c->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   n_started++;
@@ -1179,11 +1234,11 @@ on_connected (Conn *c)
       send_upgrade (c, NULL, 0);
       return;
     }
-  char req[256];
+  char req[256], uq[32];
   int n = snprintf (req, sizeof req,
-                    "POST %s/negotiate?negotiateVersion=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                    "POST %s/negotiate?negotiateVersion=1%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                     "Content-Length: 0\r\n\r\n",
-                    opt_path, opt_port);
+                    opt_path, user_query (c, uq), conn_port (c));
   c->state = S_NEGOTIATE;
   if (queue_raw (c, req, n) == 0)
     flush_out (c);
@@ -1854,12 +1909,12 @@ poll_once (int timeout_ms)
 
 /* /proc/PID/stat utime + stime, in seconds */
 static double
-server_cpu_s (void)
+pid_cpu_s (int pid)
 {
   char path[64], buf[1024];
-  if (opt_server_pid <= 0)
+  if (pid <= 0)
     return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", opt_server_pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", pid);
   FILE *f = fopen (path, "r");
   if (f == NULL)
     return 0;
@@ -1873,6 +1928,13 @@ server_cpu_s (void)
   /* after ")": state(3) ... utime is field 14, stime 15 */
   sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
   return (double) (utime + stime) / sysconf (_SC_CLK_TCK);
+}
+
+/* The CPU time of the server, or of both servers with --server-pid2. */
+static double
+server_cpu_s (void)
+{
+  return pid_cpu_s (opt_server_pid) + pid_cpu_s (opt_server_pid2);
 }
 
 static long
@@ -2024,7 +2086,9 @@ usage (void)
                    "               [--connections N] [--warmup S] [--duration S] [--window W]\n"
                    "               [--server-pid PID] [--label TEXT] [--protocol json|messagepack]\n"
                    "               [--group-size S] [--groups-per-conn K] [--batch B] [--batches N]\n"
-                   "               [--transport websockets|serverSentEvents|longPolling] (the last two: echo, JSON)\n");
+                   "               [--transport websockets|serverSentEvents|longPolling] (the last two: echo, JSON)\n"
+                   "               [--port2 P2] [--server-pid2 PID] (the odd connections on a second server)\n"
+                   "  scenarios also: sendToUser (an even number of connections)\n");
   exit (2);
 }
 
@@ -2039,6 +2103,10 @@ main (int argc, char **argv)
         usage ();
       if (!strcmp (a, "--port"))
         opt_port = atoi (v);
+      else if (!strcmp (a, "--port2"))
+        opt_port2 = atoi (v);
+      else if (!strcmp (a, "--server-pid2"))
+        opt_server_pid2 = atoi (v);
       else if (!strcmp (a, "--path"))
         opt_path = v;
       else if (!strcmp (a, "--connections"))
@@ -2098,6 +2166,8 @@ main (int argc, char **argv)
             opt_scenario = SC_GROUPS_JOINLEAVE;
           else if (!strcmp (v, "groupsDisconnect"))
             opt_scenario = SC_GROUPS_DISCONNECT;
+          else if (!strcmp (v, "sendToUser"))
+            opt_scenario = SC_SEND_TO_USER;
           else
             usage ();
         }
@@ -2108,10 +2178,13 @@ main (int argc, char **argv)
   if (opt_connections < 1 || opt_connections > 100000 || opt_duration <= 0 || opt_duration > 600 ||
       opt_warmup < 0 || opt_warmup > 600 || opt_group_size < 1 || opt_groups_per_conn < 1 ||
       opt_groups_per_conn > 100 || opt_batch < 1 || opt_batches < 1 ||
-      (opt_transport != 0 && (opt_scenario != SC_ECHO || opt_msgpack)))
+      (opt_transport != 0 && (opt_scenario != SC_ECHO || opt_msgpack)) ||
+      (opt_port2 != 0 && (opt_transport != 0 || opt_scenario == SC_RAW)) ||
+      (opt_scenario == SC_SEND_TO_USER && opt_connections % 2 != 0))
     usage ();
   if (opt_window <= 0)
-    opt_window = opt_scenario == SC_ECHOALL ? 4 : opt_scenario == SC_BROADCAST || opt_scenario == SC_GROUPS ? 2 : 1;
+    opt_window = opt_scenario == SC_ECHOALL ? 4 :
+                 opt_scenario == SC_BROADCAST || opt_scenario == SC_GROUPS || opt_scenario == SC_SEND_TO_USER ? 2 : 1;
 
   struct rlimit rl;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
@@ -2269,7 +2342,8 @@ main (int argc, char **argv)
   long rss = server_kib ("Rss:");
   long pss = server_kib ("Pss:");
   long slab = read_kib ("/proc/meminfo", "Slab:");
-  uint64_t msgs = (opt_scenario == SC_BROADCAST || opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS)
+  uint64_t msgs = (opt_scenario == SC_BROADCAST || opt_scenario == SC_ECHOALL || opt_scenario == SC_GROUPS ||
+                   opt_scenario == SC_SEND_TO_USER)
                   ? deliveries : completions;
   int ready_at_end = n_ready;
   struct rusage ru;

@@ -18,13 +18,15 @@ def label(r):
         s += "/%d" % r["group_size"]
     if r.get("transport", "websockets") != "websockets":
         s += " (%s)" % r["transport"]
+    if r.get("topology"):
+        s += " [%s]" % r["topology"]
     return s
 
 
 if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
     rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
     rate = {(r["scenario"], r["connections"], r["server"], r.get("protocol", "json"), r.get("group_size", 0),
-             r.get("transport", "websockets")): r.get("msgs_per_s")
+             r.get("transport", "websockets"), r.get("topology", "")): r.get("msgs_per_s")
             for r in rows}
 
     def ms(v):
@@ -35,7 +37,7 @@ if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         a = rate.get((r["scenario"], r["connections"], "aspnetcore", r.get("protocol", "json"), r.get("group_size", 0),
-                      r.get("transport", "websockets")))
+                      r.get("transport", "websockets"), r.get("topology", "")))
         ratio = "**%.2f**" % (r["msgs_per_s"] / a) if r["server"] == "hubs" and a else ""
         dur = 1.0 if r.get("quick") else 15.0
         scenario = label(r)
@@ -70,7 +72,8 @@ for r in runs:
     # a server that never took a connection (it did not start, or its port
     # was taken): no measurement; counted apart, out of the medians
     key = (r.get("scenario"), r.get("server"), r.get("connections"), r.get("window", 0),
-           r.get("protocol", "json"), r.get("group_size", 0), r.get("transport", "websockets"))
+           r.get("protocol", "json"), r.get("group_size", 0), r.get("transport", "websockets"),
+           r.get("topology", ""))
     if r.get("ready") == 0 and r.get("scenario") != "raw":
         failed[key] = failed.get(key, 0) + 1
         continue
@@ -78,9 +81,11 @@ for r in runs:
 
 rows = []
 for key, rs in groups.items():
-    scenario, server, connections, window, protocol, group_size, transport = key
+    scenario, server, connections, window, protocol, group_size, transport, topology = key
     out = {"scenario": scenario, "server": server, "protocol": protocol, "transport": transport,
            "connections": connections, "runs": len(rs)}
+    if topology:
+        out["topology"] = topology
     if scenario == "raw":
         out["window"] = window
     if group_size:
@@ -104,24 +109,25 @@ for key, rs in groups.items():
     rows.append(out)
 
 order = {"echo": 0, "broadcast": 1, "echoAll": 2, "idle": 3, "groups": 4, "groupsJoinLeave": 5,
-         "groupsDisconnect": 6, "raw": 7}
+         "groupsDisconnect": 6, "raw": 7, "sendToUser": 8}
 transports = {"websockets": 0, "serverSentEvents": 1, "longPolling": 2}
-rows.sort(key=lambda r: (r["protocol"] != "json", order.get(r["scenario"], 9), transports.get(r["transport"], 9),
-                         r["connections"], r.get("group_size", 0), r.get("window", 0), r["server"]))
+rows.sort(key=lambda r: (r["protocol"] != "json", "topology" in r, order.get(r["scenario"], 9),
+                         transports.get(r["transport"], 9), r["connections"], r.get("group_size", 0),
+                         r.get("window", 0), r.get("topology", ""), r["server"]))
 
 with open(sys.argv[2], "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")
 
-rate = {(r["scenario"], r["connections"], r["server"], r["protocol"], r.get("group_size", 0), r["transport"]):
-        r.get("msgs_per_s") for r in rows}
+rate = {(r["scenario"], r["connections"], r["server"], r["protocol"], r.get("group_size", 0), r["transport"],
+         r.get("topology", "")): r.get("msgs_per_s") for r in rows}
 
 
 def ratio(r):
     if r["server"] != "hubs":
         return ""
     a = rate.get((r["scenario"], r["connections"], "aspnetcore", r["protocol"], r.get("group_size", 0),
-                  r["transport"]))
+                  r["transport"], r.get("topology", "")))
     h = r.get("msgs_per_s")
     if not a or h is None:
         return ""
@@ -150,11 +156,11 @@ for r in rows:
         r.get("errors", "")))
 
 echo = sorted([r for r in rows if r["scenario"] == "echo" and r["server"] == "hubs" and r["transport"] == "websockets"
-               and rate.get(("echo", r["connections"], "aspnetcore", r["protocol"], 0, "websockets"))],
+               and rate.get(("echo", r["connections"], "aspnetcore", r["protocol"], 0, "websockets", ""))],
               key=lambda r: (r["protocol"] == "json", r["connections"]))
 if echo:
     r = echo[-1]
     print("echo ratio %.2f" % (r["msgs_per_s"] / rate[("echo", r["connections"], "aspnetcore", r["protocol"], 0,
-                                                       "websockets")]))
+                                                       "websockets", "")]))
 else:
     print("echo ratio n/a")
