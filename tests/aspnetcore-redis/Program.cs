@@ -13,8 +13,10 @@
 // become "P" + that name (StackExchange.Redis's ChannelPrefix, as a literal).
 //
 // It serves /featurehub (FeatureHub, detailed errors off, users from the
-// token as in the contract), /testhub (TestHub), GET /clientresult/{id} and
-// POST /featurehub-notify, with the JSON and MessagePack protocols. It listens
+// token as in the contract), /testhub (TestHub), GET /clientresult/{id},
+// POST /featurehub-notify and POST /featurehub-group/{add|remove}?connectionId=ID&group=G
+// (group membership of a connection on any server, through the hub context),
+// with the JSON and MessagePack protocols. It listens
 // on 127.0.0.1 only and prints "Now listening on: http://127.0.0.1:PORT" on
 // stdout once the hubs' Redis lifetime managers exist (their subscriptions
 // are made in the background: wait for them with PUBSUB NUMSUB). Set
@@ -165,6 +167,39 @@ public static class Program
             await hub.Clients.All.SendAsync("Notify", text);
             context.Response.ContentType = "text/plain";
             await context.Response.WriteAsync("ok");
+        });
+
+        // Group membership of any connection, wherever it lives, through the
+        // hub context: a connection on another server is added (or removed)
+        // by its owner, which acknowledges on the backplane. Answers "ok" once
+        // acknowledged, or the error's message.
+        app.MapPost("/featurehub-group/{action}", async (HttpContext context, string action, IHubContext<FeatureHub> hub) =>
+        {
+            string connectionId = context.Request.Query["connectionId"].ToString();
+            string group = context.Request.Query["group"].ToString();
+            string body = "ok";
+            try
+            {
+                if (action == "add")
+                {
+                    await hub.Groups.AddToGroupAsync(connectionId, group, context.RequestAborted);
+                }
+                else if (action == "remove")
+                {
+                    await hub.Groups.RemoveFromGroupAsync(connectionId, group, context.RequestAborted);
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    body = "add or remove";
+                }
+            }
+            catch (Exception ex)
+            {
+                body = ex.Message;
+            }
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync(body);
         });
 
         await app.StartAsync();
