@@ -1000,6 +1000,11 @@ class App:
             self.notify_feature_hub(msg)
             return
 
+        prefix = "/featurehub-group/"
+        if method == "POST" and path[:len(prefix)].lower() == prefix and "/" not in path[len(prefix):]:
+            self.feature_group(msg, path[len(prefix):])
+            return
+
         # Anything else is hubs-glib's (or libsoup's 404)
 
     def redirect_to_echo(self, msg):
@@ -1069,6 +1074,46 @@ class App:
                 return Soup.Status.INTERNAL_SERVER_ERROR, error.message
 
         self.answer_later(msg, self.feature_hub.get_clients().all().send("Notify", text), text_of)
+
+    def feature_group(self, msg, action):
+        """Beyond the contract, for the scale-out tests (as
+        tests/aspnetcore-redis serves it): POST
+        /featurehub-group/{add,remove}?connectionId=ID&group=G changes the
+        group membership of a connection on any server through /featurehub's
+        hub context; 200 text "ok" once done (for a connection on another
+        server: once its owner acknowledged), or the error's message."""
+        action = action.lower()
+        if action not in ("add", "remove"):
+            self.answer(msg, Soup.Status.NOT_FOUND, "text/plain", "add or remove")
+            return
+        query = msg.get_uri().get_query()
+        form = form_decode(query) if query else {}
+        # ASP.NET Core's query values are "" when absent
+        connection_id = form.get("connectionId", "")
+        group = form.get("group", "")
+        groups = self.feature_hub.get_groups()
+        finished = []
+        handler = msg.connect("finished", lambda m: finished.append(True))
+        msg.pause()
+
+        def done(source, result):
+            try:
+                if action == "add":
+                    source.add_to_group_finish(result)
+                else:
+                    source.remove_from_group_finish(result)
+                text = "ok"
+            except GLib.Error as error:
+                text = error.message
+            if not finished:
+                App.answer(msg, Soup.Status.OK, "text/plain", text)
+                msg.unpause()
+            msg.disconnect(handler)
+
+        if action == "add":
+            groups.add_to_group_async(connection_id, group, None, done)
+        else:
+            groups.remove_from_group_async(connection_id, group, None, done)
 
 
 def main():

@@ -272,6 +272,79 @@ client_result (InteropApp        *app,
                                   client_result_done, paused);
 }
 
+/* Beyond the contract, for the scale-out tests (as tests/aspnetcore-redis
+ * serves it): POST /featurehub-group/{add,remove}?connectionId=ID&group=G
+ * changes the group membership of a connection on any server through
+ * /featurehub's hub context, and answers 200 text "ok" once done (for a
+ * connection on another server: once its owner acknowledged), or the
+ * error's message. */
+typedef struct
+{
+  PausedMessage paused;  /* first: paused_message_finished takes it */
+  gboolean add;
+} GroupRequest;
+
+static void
+feature_group_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GroupRequest *request = user_data;
+  PausedMessage *paused = &request->paused;
+  HubsGroupManager *groups = HUBS_GROUP_MANAGER (source);
+  g_autoptr(GError) error = NULL;
+  gboolean done;
+
+  if (request->add)
+    done = hubs_group_manager_add_to_group_finish (groups, result, &error);
+  else
+    done = hubs_group_manager_remove_from_group_finish (groups, result, &error);
+
+  if (!paused->finished)
+    {
+      answer (paused->msg, SOUP_STATUS_OK, "text/plain", done ? "ok" : error->message);
+      soup_server_message_unpause (paused->msg);
+    }
+
+  g_signal_handler_disconnect (paused->msg, paused->finished_id);
+  g_object_unref (paused->msg);
+  g_free (request);
+}
+
+static void
+feature_group (InteropApp        *app,
+               SoupServerMessage *msg,
+               const char        *action)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr(GHashTable) form = query ? soup_form_decode (query) : NULL;
+  const char *connection_id = form ? g_hash_table_lookup (form, "connectionId") : NULL;
+  const char *group = form ? g_hash_table_lookup (form, "group") : NULL;
+  HubsGroupManager *groups = hubs_hub_context_get_groups (app->feature_hub);
+  GroupRequest *request;
+
+  if (g_ascii_strcasecmp (action, "add") != 0 && g_ascii_strcasecmp (action, "remove") != 0)
+    {
+      answer (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "add or remove");
+      return;
+    }
+
+  request = g_new0 (GroupRequest, 1);
+  request->add = g_ascii_strcasecmp (action, "add") == 0;
+  request->paused.msg = g_object_ref (msg);
+  request->paused.finished_id = g_signal_connect (msg, "finished", G_CALLBACK (paused_message_finished),
+                                                  &request->paused);
+  soup_server_message_pause (msg);
+
+  /* ASP.NET Core's query values are "" when absent */
+  if (request->add)
+    hubs_group_manager_add_to_group_async (groups, connection_id ? connection_id : "",
+                                           group ? group : "", NULL, feature_group_done, request);
+  else
+    hubs_group_manager_remove_from_group_async (groups, connection_id ? connection_id : "",
+                                                group ? group : "", NULL, feature_group_done, request);
+}
+
 static void
 message_got_headers (SoupServerMessage *msg,
                      gpointer           user_data)
@@ -340,6 +413,14 @@ message_got_headers (SoupServerMessage *msg,
   if (g_str_equal (method, SOUP_METHOD_POST) && path_is (path, "/featurehub-notify"))
     {
       notify_feature_hub (app, msg);
+      return;
+    }
+
+  if (g_str_equal (method, SOUP_METHOD_POST) &&
+      g_ascii_strncasecmp (path, "/featurehub-group/", strlen ("/featurehub-group/")) == 0 &&
+      strchr (path + strlen ("/featurehub-group/"), '/') == NULL)
+    {
+      feature_group (app, msg, path + strlen ("/featurehub-group/"));
       return;
     }
 
