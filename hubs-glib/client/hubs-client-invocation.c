@@ -33,6 +33,13 @@
  * callback on the connection's main context; an answer given after the
  * connection was lost is dropped.
  *
+ * When several handlers of the method run, the server receives one answer
+ * once every handler that returned %HUBS_INVOCATION_HANDLED has given its
+ * own, as the JavaScript client awaits each handler in turn: the last error
+ * or value given, but `Client provided multiple results.` when two handlers
+ * gave a value (with a warning, `Multiple results provided for '…'. Sending
+ * error to server.`).
+ *
  * Since: 0.1
  */
 
@@ -47,6 +54,16 @@ struct _HubsClientInvocation
   GValue *arguments;
   guint n_arguments;
   gboolean completed;
+
+  /* The handlers' answers, collected until the last one is in
+   * (HubConnection.ts `_invokeClientMethod`). */
+  gboolean dispatching;
+  guint n_answers;
+  guint n_outstanding;          /* handlers that will answer later */
+  guint n_values;
+  GValue value;
+  char *error;
+  gboolean answered;
 };
 
 G_DEFINE_FINAL_TYPE (HubsClientInvocation, hubs_client_invocation, G_TYPE_OBJECT)
@@ -66,6 +83,9 @@ hubs_client_invocation_finalize (GObject *object)
   HubsClientInvocation *self = HUBS_CLIENT_INVOCATION (object);
 
   free_arguments (self);
+  if (G_IS_VALUE (&self->value))
+    g_value_unset (&self->value);
+  g_free (self->error);
   g_clear_object (&self->connection);
   g_free (self->method);
   g_free (self->invocation_id);
@@ -246,6 +266,67 @@ hubs_client_invocation_get_arguments (HubsClientInvocation *self,
   return self->arguments;
 }
 
+/* Sends the answer the handlers gave, once all have. */
+static void
+send_answer (HubsClientInvocation *self)
+{
+  g_autofree char *method = NULL;
+
+  if (self->completed || self->dispatching || self->n_outstanding > 0)
+    return;
+  self->completed = TRUE;
+  if (self->n_values > 1)
+    {
+      method = g_utf8_strdown (self->method, -1);
+      g_warning ("Multiple results provided for '%s'. Sending error to server.", method);
+      hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
+                                       NULL, "Client provided multiple results.");
+    }
+  else if (self->error != NULL)
+    hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
+                                     NULL, self->error);
+  else if (self->answered)
+    hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
+                                     &self->value, NULL);
+  else
+    hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
+                                     NULL, "Client didn't provide a result.");
+}
+
+/* Runs before the handlers are called. */
+void
+hubs_client_invocation_begin_dispatch (HubsClientInvocation *self)
+{
+  self->dispatching = TRUE;
+}
+
+/* A handler returned; @answers_before is what hubs_client_invocation_get_n_answers()
+ * gave before it ran. One that handled the call without answering yet
+ * answers later, and the server waits for it. */
+void
+hubs_client_invocation_handler_returned (HubsClientInvocation *self,
+                                         gboolean              handled,
+                                         guint                 answers_before)
+{
+  if (handled && self->n_answers == answers_before)
+    self->n_outstanding++;
+}
+
+guint
+hubs_client_invocation_get_n_answers (HubsClientInvocation *self)
+{
+  return self->n_answers;
+}
+
+/* Runs after the handlers: answers now unless one answers later. */
+void
+hubs_client_invocation_end_dispatch (HubsClientInvocation *self)
+{
+  self->dispatching = FALSE;
+  if (self->invocation_id != NULL)
+    send_answer (self);
+}
+
 static gboolean
 check_completion (HubsClientInvocation *self)
 {
@@ -255,7 +336,9 @@ check_completion (HubsClientInvocation *self)
       return FALSE;
     }
   g_return_val_if_fail (!self->completed, FALSE);
-  self->completed = TRUE;
+  self->n_answers++;
+  if (!self->dispatching && self->n_outstanding > 0)
+    self->n_outstanding--;
   return TRUE;
 }
 
@@ -274,14 +357,21 @@ void
 hubs_client_invocation_return_value (HubsClientInvocation *self,
                                      const GValue         *value)
 {
-  g_auto(GValue) null = G_VALUE_INIT;
-
   g_return_if_fail (HUBS_IS_CLIENT_INVOCATION (self));
 
   if (!check_completion (self))
     return;
-  hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id,
-                                   value != NULL ? value : &null, NULL);
+  self->n_values++;
+  self->answered = TRUE;
+  g_clear_pointer (&self->error, g_free);
+  if (G_IS_VALUE (&self->value))
+    g_value_unset (&self->value);
+  if (value != NULL)
+    {
+      g_value_init (&self->value, G_VALUE_TYPE (value));
+      g_value_copy (value, &self->value);
+    }
+  send_answer (self);
 }
 
 /**
@@ -303,7 +393,9 @@ hubs_client_invocation_return_error_literal (HubsClientInvocation *self,
 
   if (!check_completion (self))
     return;
-  hubs_connection_send_completion (self->connection, self->transport_serial, self->invocation_id, NULL, message);
+  g_free (self->error);
+  self->error = g_strdup (message);
+  send_answer (self);
 }
 
 /**

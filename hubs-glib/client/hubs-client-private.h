@@ -157,6 +157,14 @@ void                  hubs_client_invocation_set_arguments  (HubsClientInvocatio
 gboolean              hubs_client_invocation_is_completed   (HubsClientInvocation *self);
 void                  hubs_client_invocation_complete_unanswered (HubsClientInvocation *self,
                                                                   const char           *error);
+/* Around the handlers of one call: the answer goes once all have given
+ * theirs (multiple values are an error, as in the JavaScript client). */
+void                  hubs_client_invocation_begin_dispatch  (HubsClientInvocation *self);
+guint                 hubs_client_invocation_get_n_answers   (HubsClientInvocation *self);
+void                  hubs_client_invocation_handler_returned (HubsClientInvocation *self,
+                                                              gboolean              handled,
+                                                              guint                 answers_before);
+void                  hubs_client_invocation_end_dispatch    (HubsClientInvocation *self);
 
 /* Dropped unless @transport_serial names the transport still in use: an
  * answer belongs to the connection the call came on. A NULL @result

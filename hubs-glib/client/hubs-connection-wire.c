@@ -85,7 +85,6 @@ dispatch_invocation (HubsConnection *self,
   g_autoptr(HubsClientInvocation) invocation = NULL;
   g_autoptr(GPtrArray) handlers = NULL;
   GPtrArray *registered = g_hash_table_lookup (self->handlers, method);
-  gboolean handled = FALSE;
 
   invocation = hubs_client_invocation_new (self, self->transport_serial, message->target,
                                            message->invocation_id);
@@ -98,6 +97,7 @@ dispatch_invocation (HubsConnection *self,
     }
 
   /* Handlers may remove themselves. */
+  hubs_client_invocation_begin_dispatch (invocation);
   handlers = g_ptr_array_new ();
   for (guint i = 0; i < registered->len; i++)
     g_ptr_array_add (handlers, GUINT_TO_POINTER (((Handler *) registered->pdata[i])->id));
@@ -109,6 +109,8 @@ dispatch_invocation (HubsConnection *self,
       g_autoptr(GError) error = NULL;
       GValue *values;
       guint n_values;
+      guint answers;
+      gboolean handled;
 
       registered = g_hash_table_lookup (self->handlers, method);
       for (guint j = 0; registered != NULL && j < registered->len; j++)
@@ -152,12 +154,14 @@ dispatch_invocation (HubsConnection *self,
         }
 
       hubs_client_invocation_set_arguments (invocation, values, n_values);
-      if (handler->func (self, invocation, handler->user_data))
-        handled = TRUE;
+      answers = hubs_client_invocation_get_n_answers (invocation);
+      handled = handler->func (self, invocation, handler->user_data);
+      hubs_client_invocation_handler_returned (invocation, handled, answers);
     }
 
-  if (!handled)
-    hubs_client_invocation_complete_unanswered (invocation, "Client didn't provide a result.");
+  /* Answers unless a handler answers later; `Client didn't provide a
+   * result.` when none did. */
+  hubs_client_invocation_end_dispatch (invocation);
 }
 
 static void
