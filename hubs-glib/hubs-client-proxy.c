@@ -269,16 +269,15 @@ invoke_done (GObject      *source,
              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GValue *value = g_new0 (GValue, 1);
+  HubsClientProxy *self = g_task_get_source_object (task);
   GError *error = NULL;
+  GValue *value;
 
-  if (hubs_connection_context_invoke_client_finish (HUBS_CONNECTION_CONTEXT (source), result, value, &error))
+  value = hubs_lifetime_manager_invoke_finish (self->lifetime_manager, result, &error);
+  if (value != NULL)
     g_task_return_pointer (task, value, (GDestroyNotify) hubs_client_proxy_value_free);
   else
-    {
-      g_free (value);
-      g_task_return_error (task, error);
-    }
+    g_task_return_error (task, error);
 }
 
 /**
@@ -326,8 +325,6 @@ hubs_client_proxy_invoke_async (HubsClientProxy     *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  HubsConnectionContext *connection;
-  const char *connection_id;
 
   g_return_if_fail (HUBS_IS_CLIENT_PROXY (self));
   g_return_if_fail (method != NULL);
@@ -346,17 +343,10 @@ hubs_client_proxy_invoke_async (HubsClientProxy     *self,
       return;
     }
 
-  connection_id = self->target->names[0];
-  connection = hubs_lifetime_manager_lookup_connection (self->lifetime_manager, connection_id);
-  if (connection == NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               "Connection '%s' does not exist.", connection_id);
-      return;
-    }
-
-  hubs_connection_context_invoke_client_async (connection, method, n_args, args, result_type,
-                                               cancellable, invoke_done, g_steal_pointer (&task));
+  /* The lifetime manager finds the connection, here or on another server. */
+  hubs_lifetime_manager_invoke_async (self->lifetime_manager, self->target->names[0], method,
+                                      n_args, args, result_type, cancellable,
+                                      invoke_done, g_steal_pointer (&task));
 }
 
 /**

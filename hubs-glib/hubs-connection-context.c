@@ -78,6 +78,9 @@ struct _HubsConnectionContext
   gboolean connected_notified;  /* on_connected ran: on_disconnected must */
   gboolean finished;            /* the hub side has ended */
   GError *close_error;          /* why the connection ended, for on_disconnected */
+
+  const guint8 *frame;          /* the message being handled, as received */
+  gsize frame_length;
 };
 
 G_DEFINE_FINAL_TYPE (HubsConnectionContext, hubs_connection_context, G_TYPE_OBJECT)
@@ -319,6 +322,8 @@ gboolean
 hubs_connection_context_send (HubsConnectionContext *self,
                               HubsSerializedMessage *message)
 {
+  GBytes *bytes;
+
   if (self->state != STATE_CONNECTED)
     return FALSE;
 
@@ -337,8 +342,11 @@ hubs_connection_context_send (HubsConnectionContext *self,
       return FALSE;
     }
 
-  write_bytes (self, hubs_serialized_message_get_message (message)->type,
-               hubs_serialized_message_get_bytes (message, self->protocol));
+  bytes = hubs_serialized_message_get_bytes (message, self->protocol);
+  /* From another server that does not speak this connection's protocol. */
+  if (G_UNLIKELY (bytes == NULL))
+    return FALSE;
+  write_bytes (self, hubs_serialized_message_get_message (message)->type, bytes);
   hubs_metrics_count_message_sent (hubs_http_connection_get_transport_object (self->http), FALSE);
   return TRUE;
 }
@@ -1001,6 +1009,12 @@ handle_completion (HubsConnectionContext *self,
       return;
     }
 
+  /* A client result that another server waits for. */
+  if (self->frame != NULL &&
+      hubs_lifetime_manager_take_completion (hubs_hub_context_get_lifetime_manager (self->hub_context),
+                                             self, message, self->frame, self->frame_length))
+    return;
+
   HUBS_LOG_CONNECTION (G_LOG_LEVEL_DEBUG, "UnexpectedCompletion", self, NULL,
                        "CompletionMessage for invocation ID '%s' received unexpectedly.", message->invocation_id);
 }
@@ -1149,7 +1163,12 @@ parse_input (HubsConnectionContext *self)
       if (message != NULL && self->buffer != NULL && !accept_sequenced (self, message))
         continue;
       if (message != NULL)
-        handle_message (self, message);
+        {
+          self->frame = self->input->data + offset - consumed;
+          self->frame_length = consumed;
+          handle_message (self, message);
+          self->frame = NULL;
+        }
     }
 
   if (offset > 0 && self->input != NULL)

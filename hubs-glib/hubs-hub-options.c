@@ -61,6 +61,7 @@ struct _HubsHubOptions
   guint maximum_parallel_invocations;
   guint allow_stateful_reconnects : 1;
   gsize stateful_reconnect_buffer_size;
+  char *redis_hub_name;
 };
 
 G_DEFINE_FINAL_TYPE (HubsHubOptions, hubs_hub_options, G_TYPE_OBJECT)
@@ -79,6 +80,7 @@ enum
   PROP_MAXIMUM_PARALLEL_INVOCATIONS,
   PROP_ALLOW_STATEFUL_RECONNECTS,
   PROP_STATEFUL_RECONNECT_BUFFER_SIZE,
+  PROP_REDIS_HUB_NAME,
   N_PROPS
 };
 
@@ -133,6 +135,9 @@ hubs_hub_options_get_property (GObject    *object,
       break;
     case PROP_STATEFUL_RECONNECT_BUFFER_SIZE:
       g_value_set_uint64 (value, self->stateful_reconnect_buffer_size);
+      break;
+    case PROP_REDIS_HUB_NAME:
+      g_value_set_string (value, self->redis_hub_name);
       break;
 
     default:
@@ -191,6 +196,9 @@ hubs_hub_options_set_property (GObject      *object,
     case PROP_STATEFUL_RECONNECT_BUFFER_SIZE:
       hubs_hub_options_set_stateful_reconnect_buffer_size (self, g_value_get_uint64 (value));
       break;
+    case PROP_REDIS_HUB_NAME:
+      hubs_hub_options_set_redis_hub_name (self, g_value_get_string (value));
+      break;
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -203,6 +211,7 @@ hubs_hub_options_finalize (GObject *object)
   HubsHubOptions *self = HUBS_HUB_OPTIONS (object);
 
   g_clear_pointer (&self->hub_filters, g_ptr_array_unref);
+  g_free (self->redis_hub_name);
 
   G_OBJECT_CLASS (hubs_hub_options_parent_class)->finalize (object);
 }
@@ -420,6 +429,23 @@ hubs_hub_options_class_init (HubsHubOptionsClass *klass)
                           FALSE,
                           G_PARAM_READWRITE |
                           G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HubsHubOptions:redis-hub-name: (getter get_redis_hub_name) (setter set_redis_hub_name)
+   *
+   * The hub's name in the channels of a [class@Hubs.RedisBackplane]:
+   * servers share a hub through Redis when they give it the same name.
+   * %NULL (the default) is the hub's GType name. ASP.NET Core names a hub by
+   * its .NET type's full name (`typeof(THub).FullName`): set it to that,
+   * such as `MyApp.ChatHub`, to share the hub with an ASP.NET Core server.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_REDIS_HUB_NAME] =
+    g_param_spec_string ("redis-hub-name", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -946,4 +972,46 @@ GPtrArray *
 hubs_hub_options_get_hub_filters (HubsHubOptions *options)
 {
   return options != NULL ? options->hub_filters : NULL;
+}
+
+/**
+ * hubs_hub_options_get_redis_hub_name: (get-property redis-hub-name)
+ * @self: hub options
+ *
+ * Gets the hub's name in the channels of a Redis backplane.
+ *
+ * Returns: (nullable): the name, or %NULL for the hub's GType name
+ *
+ * Since: 0.1
+ */
+const char *
+hubs_hub_options_get_redis_hub_name (HubsHubOptions *self)
+{
+  g_return_val_if_fail (HUBS_IS_HUB_OPTIONS (self), NULL);
+
+  return self->redis_hub_name;
+}
+
+/**
+ * hubs_hub_options_set_redis_hub_name: (set-property redis-hub-name)
+ * @self: hub options
+ * @name: (nullable): the name, or %NULL for the hub's GType name
+ *
+ * Sets the hub's name in the channels of a Redis backplane. See
+ * [property@Hubs.HubOptions:redis-hub-name].
+ *
+ * Since: 0.1
+ */
+void
+hubs_hub_options_set_redis_hub_name (HubsHubOptions *self,
+                                     const char     *name)
+{
+  g_return_if_fail (HUBS_IS_HUB_OPTIONS (self));
+
+  if (g_strcmp0 (self->redis_hub_name, name) == 0)
+    return;
+
+  g_free (self->redis_hub_name);
+  self->redis_hub_name = g_strdup (name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REDIS_HUB_NAME]);
 }

@@ -80,5 +80,10 @@ gsize              hubs_hub_options_get_stateful_reconnect_buffer_size (HubsHubO
 HUBS_AVAILABLE_IN_ALL
 void               hubs_hub_options_set_stateful_reconnect_buffer_size (HubsHubOptions *self,
                                                                   gsize              size);
+HUBS_AVAILABLE_IN_ALL
+const char        *hubs_hub_options_get_redis_hub_name (HubsHubOptions    *self);
+HUBS_AVAILABLE_IN_ALL
+void               hubs_hub_options_set_redis_hub_name (HubsHubOptions    *self,
+                                                        const char        *name);
 
 G_END_DECLS

@@ -50,6 +50,12 @@ void                   hubs_serialized_message_unref (HubsSerializedMessage *sel
 HubsHubMessage        *hubs_serialized_message_get_message (HubsSerializedMessage *self);
 GBytes                *hubs_serialized_message_get_bytes   (HubsSerializedMessage *self,
                                                             const HubsHubProtocol *protocol);
+/* A message received already serialised (from another server): only the
+ * protocols given here can be sent; get_bytes() is NULL for the others. */
+HubsSerializedMessage *hubs_serialized_message_new_serialized (HubsMessageType  type);
+void                   hubs_serialized_message_add_bytes      (HubsSerializedMessage *self,
+                                                               const HubsHubProtocol *protocol,
+                                                               GBytes                *bytes);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HubsSerializedMessage, hubs_serialized_message_unref)
 
 #define HUBS_TYPE_LIFETIME_MANAGER (hubs_lifetime_manager_get_type ())
@@ -86,6 +92,28 @@ struct _HubsLifetimeManagerClass
                                                const char          *connection_id);
   guint    (*get_n_connections) (HubsLifetimeManager  *self);
   GList   *(*list_connections)   (HubsLifetimeManager  *self);
+
+  /* Client results: the default finds the connection here and invokes it
+   * (hubs_connection_context_invoke_client_async()); the Redis manager
+   * reaches connections of other servers. */
+  void     (*invoke_async)      (HubsLifetimeManager   *self,
+                                 const char            *connection_id,
+                                 const char            *method,
+                                 guint                  n_args,
+                                 const GValue          *args,
+                                 GType                  result_type,
+                                 GCancellable          *cancellable,
+                                 GAsyncReadyCallback    callback,
+                                 gpointer               user_data);
+  /* A Completion that @connection received for no invocation of its own:
+   * TRUE if the manager took it (a client result another server waits
+   * for). @frame is the message as received, framed; it is only valid
+   * during the call. */
+  gboolean (*take_completion)   (HubsLifetimeManager   *self,
+                                 HubsConnectionContext *connection,
+                                 HubsHubMessage        *message,
+                                 const guint8          *frame,
+                                 gsize                  frame_length);
 };
 
 HubsLifetimeManager *hubs_memory_lifetime_manager_new (void);
@@ -116,6 +144,24 @@ gboolean               hubs_lifetime_manager_group_finish    (HubsLifetimeManage
 HubsConnectionContext *hubs_lifetime_manager_lookup_connection (HubsLifetimeManager *self,
                                                                 const char          *connection_id);
 guint                  hubs_lifetime_manager_get_n_connections (HubsLifetimeManager *self);
+void                   hubs_lifetime_manager_invoke_async      (HubsLifetimeManager   *self,
+                                                                const char            *connection_id,
+                                                                const char            *method,
+                                                                guint                  n_args,
+                                                                const GValue          *args,
+                                                                GType                  result_type,
+                                                                GCancellable          *cancellable,
+                                                                GAsyncReadyCallback    callback,
+                                                                gpointer               user_data);
+/* (transfer full): a GValue to unset and free, or NULL with @error */
+GValue                *hubs_lifetime_manager_invoke_finish     (HubsLifetimeManager   *self,
+                                                                GAsyncResult          *result,
+                                                                GError               **error);
+gboolean               hubs_lifetime_manager_take_completion   (HubsLifetimeManager   *self,
+                                                                HubsConnectionContext *connection,
+                                                                HubsHubMessage        *message,
+                                                                const guint8          *frame,
+                                                                gsize                  frame_length);
 /* (transfer container) (element-type HubsConnectionContext) */
 GList                 *hubs_lifetime_manager_list_connections  (HubsLifetimeManager *self);
 

@@ -45,6 +45,7 @@ struct _HubsSerializedMessage
   /* Few protocols exist: a short list beats a hash table. */
   const HubsHubProtocol *protocols[4];
   GBytes *bytes[4];
+  gboolean serialized;          /* received serialised: no writing */
 };
 
 HubsSerializedMessage *
@@ -95,6 +96,9 @@ hubs_serialized_message_get_bytes (HubsSerializedMessage *self,
     if (self->protocols[i] == protocol)
       return self->bytes[i];
 
+  if (self->serialized)
+    return NULL;
+
   g_assert (i < G_N_ELEMENTS (self->protocols));
 
   out = g_byte_array_sized_new (OUTGOING_MESSAGE_SIZE);
@@ -105,13 +109,79 @@ hubs_serialized_message_get_bytes (HubsSerializedMessage *self,
   return self->bytes[i];
 }
 
+HubsSerializedMessage *
+hubs_serialized_message_new_serialized (HubsMessageType type)
+{
+  g_autoptr(HubsHubMessage) message = hubs_hub_message_new (type);
+  HubsSerializedMessage *self = hubs_serialized_message_new (message);
+
+  self->serialized = TRUE;
+  return self;
+}
+
+void
+hubs_serialized_message_add_bytes (HubsSerializedMessage *self,
+                                   const HubsHubProtocol *protocol,
+                                   GBytes                *bytes)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (self->protocols) && self->protocols[i] != NULL; i++)
+    if (self->protocols[i] == protocol)
+      return;
+  if (i == G_N_ELEMENTS (self->protocols))
+    return;
+
+  self->protocols[i] = protocol;
+  self->bytes[i] = g_bytes_ref (bytes);
+}
+
 /* The abstract lifetime manager */
 
 G_DEFINE_ABSTRACT_TYPE (HubsLifetimeManager, hubs_lifetime_manager, G_TYPE_OBJECT)
 
 static void
+default_invoke_async (HubsLifetimeManager *self,
+                      const char          *connection_id,
+                      const char          *method,
+                      guint                n_args,
+                      const GValue        *args,
+                      GType                result_type,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  HubsConnectionContext *connection = hubs_lifetime_manager_lookup_connection (self, connection_id);
+
+  if (connection == NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, default_invoke_async);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               "Connection '%s' does not exist.", connection_id);
+      return;
+    }
+
+  hubs_connection_context_invoke_client_async (connection, method, n_args, args, result_type,
+                                               cancellable, callback, user_data);
+}
+
+static gboolean
+default_take_completion (HubsLifetimeManager   *self,
+                         HubsConnectionContext *connection,
+                         HubsHubMessage        *message,
+                         const guint8          *frame,
+                         gsize                  frame_length)
+{
+  return FALSE;
+}
+
+static void
 hubs_lifetime_manager_class_init (HubsLifetimeManagerClass *klass)
 {
+  klass->invoke_async = default_invoke_async;
+  klass->take_completion = default_take_completion;
 }
 
 static void
@@ -190,6 +260,50 @@ GList *
 hubs_lifetime_manager_list_connections (HubsLifetimeManager *self)
 {
   return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->list_connections (self);
+}
+
+void
+hubs_lifetime_manager_invoke_async (HubsLifetimeManager *self,
+                                    const char          *connection_id,
+                                    const char          *method,
+                                    guint                n_args,
+                                    const GValue        *args,
+                                    GType                result_type,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  HUBS_LIFETIME_MANAGER_GET_CLASS (self)->invoke_async (self, connection_id, method, n_args, args,
+                                                        result_type, cancellable, callback, user_data);
+}
+
+/* The task comes from the connection (an invocation made here) or from the
+ * manager, whose tasks return a GValue pointer. */
+GValue *
+hubs_lifetime_manager_invoke_finish (HubsLifetimeManager  *self,
+                                     GAsyncResult         *result,
+                                     GError              **error)
+{
+  gpointer source = g_task_get_source_object (G_TASK (result));
+  GValue *value;
+
+  if (!HUBS_IS_CONNECTION_CONTEXT (source))
+    return g_task_propagate_pointer (G_TASK (result), error);
+
+  value = g_new0 (GValue, 1);
+  if (!hubs_connection_context_invoke_client_finish (source, result, value, error))
+    g_clear_pointer (&value, g_free);
+  return value;
+}
+
+gboolean
+hubs_lifetime_manager_take_completion (HubsLifetimeManager   *self,
+                                       HubsConnectionContext *connection,
+                                       HubsHubMessage        *message,
+                                       const guint8          *frame,
+                                       gsize                  frame_length)
+{
+  return HUBS_LIFETIME_MANAGER_GET_CLASS (self)->take_completion (self, connection, message, frame, frame_length);
 }
 
 /* The in-memory lifetime manager */

@@ -45,6 +45,7 @@ struct _HubsMetrics
   guint64 counters[HUBS_METRICS_N_TRANSPORTS][HUBS_METRICS_N_COUNTERS];
   HubsMetricsHistogram durations[HUBS_METRICS_N_TRANSPORTS][HUBS_METRICS_N_STATUSES];
   gboolean shutting_down;       /* connections that end now: app_shutdown */
+  GWeakRef redis_backplane;     /* HubsRedisBackplane, for its state */
 };
 
 /* What a transport keeps for its metrics (HubsTransportPrivate). */

@@ -6,6 +6,7 @@
 #include "hubs-metrics-private.h"
 
 #include "hubs-enums.h"
+#include "redis/hubs-redis-private.h"
 
 /**
  * HubsMetrics:
@@ -79,10 +80,19 @@ hubs_metrics_get_property (GObject    *object,
 }
 
 static void
+hubs_metrics_finalize (GObject *object)
+{
+  g_weak_ref_clear (&HUBS_METRICS (object)->redis_backplane);
+
+  G_OBJECT_CLASS (hubs_metrics_parent_class)->finalize (object);
+}
+
+static void
 hubs_metrics_class_init (HubsMetricsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->finalize = hubs_metrics_finalize;
   object_class->get_property = hubs_metrics_get_property;
 
   /**
@@ -184,6 +194,7 @@ hubs_metrics_class_init (HubsMetricsClass *klass)
 static void
 hubs_metrics_init (HubsMetrics *self)
 {
+  g_weak_ref_init (&self->redis_backplane, NULL);
 }
 
 HubsMetrics *
@@ -332,12 +343,40 @@ append_durations (GString     *text,
  *   `hubs_server_connections_total`, `hubs_server_messages_received_total`,
  *   `hubs_server_messages_sent_total`, `hubs_server_received_bytes_total`,
  *   `hubs_server_sent_bytes_total`, `hubs_server_invocations_total` and
- *   `hubs_server_invocation_failures_total`.
+ *   `hubs_server_invocation_failures_total`;
+ * - with a [class@Hubs.RedisBackplane] ([method@Hubs.Server.set_redis_backplane]):
+ *   `hubs_redis_connected` (1 or 0) and `hubs_redis_failed_publishes_total`.
  *
  * Returns: (transfer full): the text
  *
  * Since: 0.1
  */
+static void
+append_redis (GString     *text,
+              HubsMetrics *self)
+{
+  g_autoptr(HubsRedisBackplane) backplane = g_weak_ref_get (&self->redis_backplane);
+
+  if (backplane == NULL)
+    return;
+
+  append_header (text, "hubs_redis_connected", "gauge",
+                 "1 when the Redis backplane is connected, 0 otherwise.");
+  g_string_append_printf (text, "hubs_redis_connected %d\n",
+                          hubs_redis_backplane_get_state (backplane) == HUBS_REDIS_STATE_CONNECTED);
+  append_header (text, "hubs_redis_failed_publishes_total", "counter",
+                 "Messages that could not be published to Redis.");
+  g_string_append_printf (text, "hubs_redis_failed_publishes_total %" G_GUINT64_FORMAT "\n",
+                          hubs_redis_backplane_get_n_failed_publishes (backplane));
+}
+
+void
+hubs_metrics_set_redis_backplane (HubsMetrics        *metrics,
+                                  HubsRedisBackplane *backplane)
+{
+  g_weak_ref_set (&metrics->redis_backplane, backplane);
+}
+
 char *
 hubs_metrics_to_prometheus (HubsMetrics *self)
 {
@@ -372,6 +411,7 @@ hubs_metrics_to_prometheus (HubsMetrics *self)
   append_by_transport (text, self, "hubs_server_invocation_failures_total", "counter",
                        "Hub method invocations answered with an error.",
                        HUBS_METRICS_INVOCATION_FAILURES);
+  append_redis (text, self);
 
   return g_string_free (text, FALSE);
 }

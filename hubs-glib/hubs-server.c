@@ -19,6 +19,7 @@
 #include "hubs-http-context-private.h"
 #include "hubs-http-endpoint-private.h"
 #include "hubs-metrics-private.h"
+#include "redis/hubs-redis-private.h"
 #include "hubs-user.h"
 
 /**
@@ -75,6 +76,7 @@ struct _HubsServer
   HubsWriteScheduler *write_scheduler;
   HubsMetrics *metrics;
   char *metrics_path;           /* hubs_server_map_metrics()'s */
+  HubsRedisBackplane *redis_backplane;  /* for hubs mapped after it is set */
 };
 
 enum
@@ -82,6 +84,7 @@ enum
   PROP_0,
   PROP_SOUP_SERVER,
   PROP_TLS_CERTIFICATE,
+  PROP_REDIS_BACKPLANE,
   N_PROPS
 };
 
@@ -164,6 +167,7 @@ hubs_server_finalize (GObject *object)
 
   g_hash_table_unref (self->handled_paths);
   g_free (self->metrics_path);
+  g_clear_object (&self->redis_backplane);
 
   G_OBJECT_CLASS (hubs_server_parent_class)->finalize (object);
 }
@@ -183,6 +187,9 @@ hubs_server_get_property (GObject    *object,
       break;
     case PROP_TLS_CERTIFICATE:
       g_value_set_object (value, self->tls_certificate);
+      break;
+    case PROP_REDIS_BACKPLANE:
+      g_value_set_object (value, self->redis_backplane);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -204,6 +211,9 @@ hubs_server_set_property (GObject      *object,
       break;
     case PROP_TLS_CERTIFICATE:
       self->tls_certificate = g_value_dup_object (value);
+      break;
+    case PROP_REDIS_BACKPLANE:
+      hubs_server_set_redis_backplane (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -270,6 +280,21 @@ hubs_server_class_init (HubsServerClass *klass)
     g_param_spec_object ("tls-certificate", NULL, NULL,
                          G_TYPE_TLS_CERTIFICATE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsServer:redis-backplane: (getter get_redis_backplane) (setter set_redis_backplane)
+   *
+   * The Redis backplane that hubs mapped from now on use, so that they
+   * share their connections, groups and users with other servers; %NULL
+   * (the default): each hub keeps them in memory. Hubs mapped before it is
+   * set keep what they had.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_REDIS_BACKPLANE] =
+    g_param_spec_object ("redis-backplane", NULL, NULL,
+                         HUBS_TYPE_REDIS_BACKPLANE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -605,7 +630,15 @@ hubs_server_map_hub (HubsServer     *self,
       return NULL;
     }
 
-  lifetime_manager = hubs_memory_lifetime_manager_new ();
+  if (self->redis_backplane != NULL)
+    {
+      const char *hub_name = options != NULL ? hubs_hub_options_get_redis_hub_name (options) : NULL;
+
+      lifetime_manager = hubs_redis_lifetime_manager_new (self->redis_backplane,
+                                                          hub_name != NULL ? hub_name : g_type_name (hub_type));
+    }
+  else
+    lifetime_manager = hubs_memory_lifetime_manager_new ();
   hub_context = hubs_hub_context_new (path, hub_type, options, lifetime_manager);
   hubs_hub_context_set_server (hub_context, self, hubs_hub_options_get_hub_filters (options));
   g_hash_table_insert (self->hub_contexts, path_key (path), hub_context);
@@ -1204,4 +1237,50 @@ hubs_server_map_metrics (HubsServer *self,
   self->metrics_path = g_strdup (path);
   soup_server_add_handler (self->soup_server, path, metrics_handler, self, NULL);
   g_hash_table_add (self->handled_paths, g_strdup (path));
+}
+
+/**
+ * hubs_server_set_redis_backplane: (set-property redis-backplane)
+ * @self: a server
+ * @backplane: (nullable): a Redis backplane, or %NULL
+ *
+ * Makes the hubs mapped from now on share their connections, groups and
+ * users through @backplane with the other servers on the same Redis (and
+ * ASP.NET Core servers with its Redis backplane). Call it before
+ * [method@Hubs.Server.map_hub]: hubs mapped before keep what they had
+ * (in memory, or an earlier backplane). The server's metrics show the
+ * backplane's state and failed publishes.
+ *
+ * Since: 0.1
+ */
+void
+hubs_server_set_redis_backplane (HubsServer         *self,
+                                 HubsRedisBackplane *backplane)
+{
+  g_return_if_fail (HUBS_IS_SERVER (self));
+  g_return_if_fail (backplane == NULL || HUBS_IS_REDIS_BACKPLANE (backplane));
+
+  if (!g_set_object (&self->redis_backplane, backplane))
+    return;
+
+  hubs_metrics_set_redis_backplane (self->metrics, backplane);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REDIS_BACKPLANE]);
+}
+
+/**
+ * hubs_server_get_redis_backplane: (get-property redis-backplane)
+ * @self: a server
+ *
+ * Gets the Redis backplane that hubs mapped from now on use.
+ *
+ * Returns: (transfer none) (nullable): the backplane, or %NULL
+ *
+ * Since: 0.1
+ */
+HubsRedisBackplane *
+hubs_server_get_redis_backplane (HubsServer *self)
+{
+  g_return_val_if_fail (HUBS_IS_SERVER (self), NULL);
+
+  return self->redis_backplane;
 }

@@ -14,6 +14,7 @@
 #include "hubs-types.h"
 #include "hubs-metrics.h"
 #include "hubs-hub-filter.h"
+#include "hubs-redis-backplane.h"
 
 G_BEGIN_DECLS
 
@@ -123,6 +124,11 @@ void            hubs_server_set_user_id_provider         (HubsServer            
                                                           GDestroyNotify             destroy);
 HUBS_AVAILABLE_IN_ALL
 HubsMetrics    *hubs_server_get_metrics                  (HubsServer                *self);
+HUBS_AVAILABLE_IN_ALL
+void            hubs_server_set_redis_backplane          (HubsServer                *self,
+                                                          HubsRedisBackplane        *backplane);
+HUBS_AVAILABLE_IN_ALL
+HubsRedisBackplane *hubs_server_get_redis_backplane      (HubsServer                *self);
 HUBS_AVAILABLE_IN_ALL
 void            hubs_server_map_metrics                  (HubsServer                *self,
                                                           const char                *path);

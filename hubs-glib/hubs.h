@@ -27,6 +27,7 @@
 #include "hubs-hub-clients.h"
 #include "hubs-group-manager.h"
 #include "hubs-hub-context.h"
+#include "hubs-redis-backplane.h"
 #include "hubs-server.h"
 #include "hubs-metrics.h"
 #include "client/hubs-client-invocation.h"

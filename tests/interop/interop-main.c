@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   hubs-interop-server --port N [--metrics]
+ *   hubs-interop-server --port N [--metrics] [--redis HOST:PORT]
  *
  * listens on 127.0.0.1:N (0: a free port), prints one line
  * "Now listening on: http://127.0.0.1:PORT" and serves until SIGINT or
@@ -96,10 +96,13 @@ map_hub (HubsServer      *server,
   return TRUE;
 }
 
-/* The endpoints of the contract. Issue: scale-out: --redis HOST:PORT will
- * give every hub the Redis lifetime manager here. */
+/* The endpoints of the contract. With --redis, every hub shares its
+ * clients, groups and users through Redis, TestHub and FeatureHub under the
+ * reference application's type names so that one Redis can mix them with
+ * ASP.NET Core servers. */
 static gboolean
-map_endpoints (InteropApp *app)
+map_endpoints (InteropApp *app,
+               gboolean    redis)
 {
   HubsServer *server = app->server;
   g_autoptr(HubsHubOptions) test_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
@@ -112,12 +115,22 @@ map_endpoints (InteropApp *app)
   /* An addition to the contract: TestHub and FeatureHub with stateful
    * reconnect allowed, for tests/js/stateful-reconnect.test.mjs. */
   g_autoptr(HubsHubOptions) stateful_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
+  g_autoptr(HubsHubOptions) feature_stateful_options = hub_options (TRUE, HUBS_TRANSPORT_ALL);
 
   HubsHubContext *no_websockets = NULL;
   HubsHubContext *stateful = NULL;
 
   hubs_hub_options_set_require_authentication (authorized_options, TRUE);
   hubs_hub_options_set_allow_stateful_reconnects (stateful_options, TRUE);
+  hubs_hub_options_set_allow_stateful_reconnects (feature_stateful_options, TRUE);
+  if (redis)
+    {
+      hubs_hub_options_set_redis_hub_name (test_options, "FunctionalTests.TestHub");
+      hubs_hub_options_set_redis_hub_name (no_websockets_options, "FunctionalTests.TestHub");
+      hubs_hub_options_set_redis_hub_name (stateful_options, "FunctionalTests.TestHub");
+      hubs_hub_options_set_redis_hub_name (feature_options, "Interop.FeatureHub");
+      hubs_hub_options_set_redis_hub_name (feature_stateful_options, "Interop.FeatureHub");
+    }
 
   if (!map_hub (server, "/testhub", INTEROP_TYPE_TEST_HUB, test_options, &app->test_hub) ||
       !map_hub (server, "/testhub-nowebsockets", INTEROP_TYPE_TEST_HUB, no_websockets_options, &no_websockets) ||
@@ -125,7 +138,7 @@ map_endpoints (InteropApp *app)
       !map_hub (server, "/authorizedhub", INTEROP_TYPE_AUTHORIZED_HUB, authorized_options, NULL) ||
       !map_hub (server, "/featurehub", INTEROP_TYPE_FEATURE_HUB, feature_options, &app->feature_hub) ||
       !map_hub (server, "/testhub-statefulreconnect", INTEROP_TYPE_TEST_HUB, stateful_options, &stateful) ||
-      !map_hub (server, "/featurehub-statefulreconnect", INTEROP_TYPE_FEATURE_HUB, stateful_options, NULL))
+      !map_hub (server, "/featurehub-statefulreconnect", INTEROP_TYPE_FEATURE_HUB, feature_stateful_options, NULL))
     return FALSE;
   interop_test_hub_add_context (app->test_hub);
   interop_test_hub_add_context (no_websockets);
@@ -153,12 +166,15 @@ main (int    argc,
   gboolean metrics = FALSE;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
+  g_autofree char *redis = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(HubsRedisBackplane) backplane = NULL;
   const GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Listen on this port of 127.0.0.1 (0: any free port)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Serve HTTPS/WSS with this PEM certificate", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "… and this PEM private key", "FILE" },
     { "metrics", 0, 0, G_OPTION_ARG_NONE, &metrics, "Serve the metrics on /metrics (Prometheus text)", NULL },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &redis, "Share clients, groups and users with other servers through this Redis", "HOST:PORT" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) option_context = NULL;
@@ -201,7 +217,18 @@ main (int    argc,
   self.app.server = g_object_new (HUBS_TYPE_SERVER, "tls-certificate", certificate, NULL);
   self.app.jwt_key = interop_jwt_key_new ();
 
-  if (!map_endpoints (&self.app))
+  if (redis != NULL)
+    {
+      backplane = hubs_redis_backplane_new (redis, &error);
+      if (backplane == NULL)
+        {
+          g_printerr ("%s\n", error->message);
+          return 2;
+        }
+      hubs_server_set_redis_backplane (self.app.server, backplane);
+    }
+
+  if (!map_endpoints (&self.app, redis != NULL))
     return 1;
   if (metrics)
     hubs_server_map_metrics (self.app.server, "/metrics");
