@@ -99,6 +99,7 @@ typedef struct
   HubsTransferFormat transfer_format;
   GPtrArray *headers;           /* name, value, name, value, … */
   char *access_token;           /* nullable */
+  gsize max_receive_size;       /* of a frame or event; 0 for no limit */
 } HubsClientRequestOptions;
 
 HubsClientTransport *hubs_client_transport_new        (HubsTransportType               type,

@@ -48,6 +48,7 @@ process_line (HubsClientSseTransport *self,
 {
   const char *colon;
   const char *value;
+  gsize max;
 
   if (*line == '\0')
     {
@@ -70,6 +71,17 @@ process_line (HubsClientSseTransport *self,
     g_string_append_c (self->event, '\n');
   g_string_append (self->event, value);
   self->has_data = TRUE;
+  max = hubs_client_transport_get_options (HUBS_CLIENT_TRANSPORT (self))->max_receive_size;
+  if (max > 0 && self->event->len > max)
+    {
+      g_autoptr(GError) error = g_error_new (HUBS_ERROR, HUBS_ERROR_MESSAGE_TOO_LARGE,
+                                             "The server sent an event larger than the maximum "
+                                             "receive size of %" G_GSIZE_FORMAT "B.", max);
+
+      g_string_truncate (self->event, 0);
+      self->has_data = FALSE;
+      hubs_client_transport_stop (HUBS_CLIENT_TRANSPORT (self), error);
+    }
 }
 
 static void

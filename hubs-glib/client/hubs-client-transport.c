@@ -97,6 +97,7 @@ hubs_client_transport_new (HubsTransportType               type,
   priv->options.transfer_format = options->transfer_format;
   priv->options.headers = g_ptr_array_ref (options->headers);
   priv->options.access_token = g_strdup (options->access_token);
+  priv->options.max_receive_size = options->max_receive_size;
   return self;
 }
 

@@ -75,8 +75,11 @@ on_closed (SoupWebsocketConnection *websocket,
     {
       const char *reason = soup_websocket_connection_get_close_data (websocket);
 
+      /* libsoup reports a connection lost without a Close frame as 0;
+       * browsers, and the JavaScript client's text, as 1006. */
       error = g_error_new (HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
-                           "WebSocket closed with status code: %u (%s).", code,
+                           "WebSocket closed with status code: %u (%s).",
+                           code == 0 ? SOUP_WEBSOCKET_CLOSE_ABNORMAL : code,
                            reason != NULL && *reason != '\0' ? reason : "no reason given");
     }
 
@@ -110,9 +113,10 @@ websocket_connected (GObject      *source,
     }
 
   self->websocket = websocket;
-  /* SignalR has its own limit on the server side; the reference clients
-   * accept messages of any size. */
-  soup_websocket_connection_set_max_incoming_payload_size (websocket, 0);
+  /* The reference clients accept frames of any size; ours stops at
+   * HubsConnection:max-receive-size (libsoup closes with 1009 beyond). */
+  soup_websocket_connection_set_max_incoming_payload_size (websocket,
+                                                           hubs_client_transport_get_options (HUBS_CLIENT_TRANSPORT (self))->max_receive_size);
   soup_websocket_connection_set_keepalive_interval (websocket, 0);
   self->message_id = g_signal_connect (websocket, "message", G_CALLBACK (on_message), self);
   self->closed_id = g_signal_connect (websocket, "closed", G_CALLBACK (on_closed), self);

@@ -67,6 +67,7 @@ struct _HubsConnection
   guint server_timeout;
   guint keep_alive_interval;
   guint handshake_timeout;
+  guint max_receive_size;
   gboolean automatic_reconnect;
   gboolean stateful_reconnect;
   GTlsDatabase *tls_database;

@@ -77,6 +77,14 @@ process_handshake_response (HubsConnection  *self,
   return TRUE;
 }
 
+static GError *
+too_large (HubsConnection *self)
+{
+  return g_error_new (HUBS_ERROR, HUBS_ERROR_MESSAGE_TOO_LARGE,
+                      "The server sent a message larger than the maximum receive size of %uB.",
+                      self->max_receive_size);
+}
+
 static void
 dispatch_invocation (HubsConnection *self,
                      HubsHubMessage *message)
@@ -306,6 +314,12 @@ hubs_connection_on_transport_receive (HubsClientTransport *transport,
           hubs_connection_attempt_return (self, g_steal_pointer (&error));
           return;
         }
+      if (consumed == 0 && self->max_receive_size > 0 && self->received->len > self->max_receive_size)
+        {
+          g_byte_array_set_size (self->received, 0);
+          hubs_connection_attempt_return (self, too_large (self));
+          return;
+        }
       if (consumed == 0)
         {
           hubs_connection_reset_server_timeout (self);
@@ -333,7 +347,13 @@ hubs_connection_on_transport_receive (HubsClientTransport *transport,
 
       message = self->protocol->parse_message (self->received->data + offset,
                                                self->received->len - offset,
-                                               0, &consumed, &error);
+                                               self->max_receive_size, &consumed, &error);
+      if (g_error_matches (error, HUBS_ERROR, HUBS_ERROR_MESSAGE_TOO_LARGE))
+        {
+          /* The protocol's text speaks to a server's configuration. */
+          g_clear_error (&error);
+          error = too_large (self);
+        }
       if (error != NULL)
         {
           g_byte_array_set_size (self->received, 0);
@@ -501,6 +521,7 @@ connect_transport (HubsConnection    *self,
   options.session = self->session;
   options.transfer_format = self->protocol->transfer_format;
   options.headers = self->headers;
+  options.max_receive_size = self->max_receive_size;
   options.access_token = attempt->access_token;
 
   g_free (attempt->connect_url);

@@ -57,6 +57,9 @@
 #define DEFAULT_SERVER_TIMEOUT_MS 30000
 #define DEFAULT_KEEP_ALIVE_MS 15000
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 15000
+/* Far above what SignalR servers send by default (ASP.NET Core refuses to
+ * receive more than 32 KB), far below what would hurt a desktop. */
+#define DEFAULT_MAX_RECEIVE_SIZE (16 * 1024 * 1024)
 
 static const gint64 default_retry_delays[] = { 0, 2000, 10000, 30000 };
 
@@ -70,6 +73,7 @@ enum
   PROP_SERVER_TIMEOUT,
   PROP_KEEP_ALIVE_INTERVAL,
   PROP_HANDSHAKE_TIMEOUT,
+  PROP_MAX_RECEIVE_SIZE,
   PROP_AUTOMATIC_RECONNECT,
   PROP_STATEFUL_RECONNECT,
   PROP_TLS_DATABASE,
@@ -650,6 +654,7 @@ resume (HubsConnection *self,
   options.session = self->session;
   options.transfer_format = self->protocol->transfer_format;
   options.headers = self->headers;
+  options.max_receive_size = self->max_receive_size;
   options.access_token = self->access_token;
   self->resuming = hubs_client_transport_new (HUBS_TRANSPORT_WEB_SOCKETS, &options);
   self->resume_cancellable = g_cancellable_new ();
@@ -895,6 +900,9 @@ hubs_connection_get_property (GObject    *object,
     case PROP_HANDSHAKE_TIMEOUT:
       g_value_set_uint (value, self->handshake_timeout);
       break;
+    case PROP_MAX_RECEIVE_SIZE:
+      g_value_set_uint (value, self->max_receive_size);
+      break;
     case PROP_AUTOMATIC_RECONNECT:
       g_value_set_boolean (value, self->automatic_reconnect);
       break;
@@ -948,6 +956,9 @@ hubs_connection_set_property (GObject      *object,
       break;
     case PROP_HANDSHAKE_TIMEOUT:
       self->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RECEIVE_SIZE:
+      self->max_receive_size = g_value_get_uint (value);
       break;
     case PROP_AUTOMATIC_RECONNECT:
       if (self->automatic_reconnect != g_value_get_boolean (value))
@@ -1061,6 +1072,22 @@ hubs_connection_class_init (HubsConnectionClass *klass)
    */
   properties[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HubsConnection:max-receive-size:
+   *
+   * The largest message, in bytes, the connection accepts from the server
+   * (16 MiB by default; 0 for no limit, as in the reference clients). It
+   * also bounds a WebSocket frame and a Server-Sent Events event, and the
+   * handshake answer. A server that sends more loses the connection with
+   * %HUBS_ERROR_MESSAGE_TOO_LARGE, as after any other protocol error, which
+   * fails the calls waiting and reconnects when automatic reconnect is on.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_RECEIVE_SIZE] =
+    g_param_spec_uint ("max-receive-size", NULL, NULL, 0, G_MAXUINT, DEFAULT_MAX_RECEIVE_SIZE,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -1187,6 +1214,7 @@ hubs_connection_init (HubsConnection *self)
   self->server_timeout = DEFAULT_SERVER_TIMEOUT_MS;
   self->keep_alive_interval = DEFAULT_KEEP_ALIVE_MS;
   self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  self->max_receive_size = DEFAULT_MAX_RECEIVE_SIZE;
   self->headers = g_ptr_array_new_with_free_func (g_free);
   self->received = g_byte_array_new ();
   self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
