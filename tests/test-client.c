@@ -1792,8 +1792,8 @@ test_skip_negotiation (Fixture       *f,
 
 
 /* Against ASP.NET Core: the reference server of tests/aspnetcore-interop,
- * when it has been built (`dotnet build -c Release` there; not in CI, see
- * its README) and dotnet is installed. Started once, on first use. */
+ * when it has been built (`dotnet build -c Release` there, which
+ * build-aux/setup-deps does) and dotnet is installed. Started once, on first use. */
 
 static GSubprocess *aspnetcore;
 static char *aspnetcore_url;

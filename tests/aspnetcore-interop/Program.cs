@@ -3,8 +3,9 @@
 //
 // It exists to prove the JavaScript integration tests in tests/js right: they
 // must pass against this server before they judge hubs-glib's own interop
-// server. Only the Microsoft.AspNetCore.App shared framework is used; the JWT
-// of /authorizedhub is issued and checked by hand (Jwt.cs).
+// server. Beyond the Microsoft.AspNetCore.App shared framework only the
+// MessagePack hub protocol package is used; the JWT of /authorizedhub is
+// issued and checked by hand (Jwt.cs).
 //
 //   dotnet build -c Release
 //   dotnet bin/Release/net10.0/Interop.dll --port 0
@@ -70,6 +71,7 @@ public static class Program
         builder.Services
             .AddSignalR(o => o.EnableDetailedErrors = true)
             .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = null)
+            .AddMessagePackProtocol()
             .AddHubOptions<FeatureHub>(o => o.EnableDetailedErrors = false);
 
         builder.Services
