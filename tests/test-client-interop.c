@@ -986,6 +986,15 @@ test_client_results (Fixture       *f,
   hubs_connection_off (test, id);
   body = client_result (f, test);
   g_assert_cmpstr (body, ==, "5678");
+  g_clear_pointer (&body, g_free);
+
+  /* The same handler again is not a second one (HubConnection.ts). */
+  id = hubs_connection_on (test, "Result", 0, NULL, answer_result, GINT_TO_POINTER (5678), NULL);
+  g_assert_cmpuint (hubs_connection_on (test, "RESULT", 0, NULL, answer_result, GINT_TO_POINTER (5678), NULL), ==, id);
+  n_multiple_results = 0;
+  body = client_result (f, test);
+  g_assert_cmpuint (n_multiple_results, ==, 0);
+  g_assert_cmpstr (body, ==, "5678");
   stop (test);
 }
 

@@ -2023,6 +2023,11 @@ hubs_connection_stream (HubsConnection *self,
  * value in its natural form (the protocol's docs list the forms). A handler
  * whose types do not fit the arguments is skipped with a warning.
  *
+ * As in the JavaScript client, the same handler is not registered twice:
+ * @func with the same @user_data and parameter types as a handler of
+ * @method already registered gives that handler's id, and @destroy is not
+ * called for the second registration (it is the same data).
+ *
  * Returns: the handler's id, for [method@Hubs.Connection.off]
  *
  * Since: 0.1
@@ -2051,6 +2056,16 @@ hubs_connection_on (HubsConnection       *self,
     {
       handlers = g_ptr_array_new_with_free_func (handler_free);
       g_hash_table_insert (self->handlers, g_steal_pointer (&name), handlers);
+    }
+
+  /* HubConnection.ts: "Preventing adding the same handler multiple times." */
+  for (guint i = 0; i < handlers->len; i++)
+    {
+      Handler *existing = handlers->pdata[i];
+
+      if (existing->func == func && existing->user_data == user_data && existing->n_params == n_params &&
+          (n_params == 0 || memcmp (existing->param_types, param_types, n_params * sizeof (GType)) == 0))
+        return existing->id;
     }
 
   handler = g_new0 (Handler, 1);
