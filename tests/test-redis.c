@@ -21,6 +21,7 @@
 
 #include "hubs.h"
 #include "hubs-redis-private.h"
+#include "hubs-lifetime-manager-private.h"
 
 #define WAIT_TIMEOUT_MS 20000
 #define N_SERVERS 3
@@ -720,6 +721,96 @@ test_restart (Fixture       *f,
   assert_got (f, N_SERVERS, "during-outage", "100");
 }
 
+/* A slow Redis does not grow memory: past max-pending-bytes a publish
+ * fails, is counted, and this server's members still get the message. */
+static void
+test_pending_bound (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(HubsClientProxy) all = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *metrics = NULL;
+  GValue arg = G_VALUE_INIT;
+  guint64 failed = 0;
+
+  if (redis_pid == 0)
+    {
+      g_test_skip ("redis-server is not installed");
+      return;
+    }
+
+  g_object_set (f->servers[0].backplane, "max-pending-bytes", (guint64) 1000, NULL);
+  all = hubs_hub_clients_all (hubs_hub_context_get_clients (f->servers[0].hub));
+  big = g_strnfill (2000, 'x');
+  g_value_init (&arg, G_TYPE_STRING);
+  g_value_set_string (&arg, big);
+  hubs_client_proxy_send_async (all, "Message", 1, &arg, NULL, got_result, &result);
+  g_value_unset (&arg);
+  WAIT_UNTIL (result != NULL);
+  g_assert_false (hubs_client_proxy_send_finish (all, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_object_get (f->servers[0].backplane, "n-failed-publishes", &failed, NULL);
+  g_assert_cmpuint (failed, ==, 1);
+  WAIT_UNTIL (count (&f->clients[0], big) == 1);
+
+  metrics = hubs_metrics_to_prometheus (hubs_server_get_metrics (f->servers[0].server));
+  g_assert_nonnull (strstr (metrics, "hubs_redis_failed_publishes_total 1\n"));
+
+  /* Small ones still go through. */
+  send_and_check (f, &f->servers[0], hubs_hub_clients_all (hubs_hub_context_get_clients (f->servers[0].hub)),
+                  "small", "111");
+  assert_got (f, N_SERVERS, big, "100");
+}
+
+/* AUTH and SELECT; a wrong password keeps trying without connecting */
+static void
+test_password (void)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", redis_port);
+  g_autoptr(HubsRedisBackplane) good = NULL;
+  g_autoptr(HubsRedisBackplane) wrong = NULL;
+  g_autoptr(HubsLifetimeManager) good_manager = NULL;
+  g_autoptr(HubsLifetimeManager) wrong_manager = NULL;
+  g_autofree char *set = NULL;
+  g_autofree char *unset = NULL;
+  gint64 deadline;
+
+  if (redis_pid == 0)
+    {
+      g_test_skip ("redis-server is not installed");
+      return;
+    }
+
+  set = redis_cli ("config set requirepass s3cret");
+  g_assert_cmpstr (set, ==, "OK");
+
+  good = g_object_new (HUBS_TYPE_REDIS_BACKPLANE, "address", address, "password", "s3cret", "database", 3, NULL);
+  g_assert_true (g_initable_init (G_INITABLE (good), NULL, NULL));
+  wrong = g_object_new (HUBS_TYPE_REDIS_BACKPLANE, "address", address, "password", "nope", NULL);
+  g_assert_true (g_initable_init (G_INITABLE (wrong), NULL, NULL));
+
+  /* Connecting starts with the first hub. */
+  g_assert_cmpint (hubs_redis_backplane_get_state (good), ==, HUBS_REDIS_STATE_DISCONNECTED);
+  good_manager = hubs_redis_lifetime_manager_new (good, "Tests.Password");
+  wrong_manager = hubs_redis_lifetime_manager_new (wrong, "Tests.Password");
+  WAIT_UNTIL (hubs_redis_backplane_get_state (good) == HUBS_REDIS_STATE_CONNECTED);
+
+  deadline = g_get_monotonic_time () + 500 * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpint (hubs_redis_backplane_get_state (wrong), !=, HUBS_REDIS_STATE_CONNECTED);
+      g_usleep (1000);
+    }
+
+  unset = redis_cli ("-a s3cret config set requirepass \"\"");
+  g_assert_cmpstr (unset, ==, "OK");
+  g_clear_object (&wrong_manager);
+  g_clear_object (&good_manager);
+}
+
 /* Addresses */
 
 static void
@@ -774,6 +865,8 @@ main (int    argc,
   g_test_add ("/hubs/redis/groups", Fixture, NULL, fixture_set_up, test_groups, fixture_tear_down);
   g_test_add ("/hubs/redis/client-results", Fixture, NULL, fixture_set_up, test_client_results, fixture_tear_down);
   g_test_add ("/hubs/redis/restart", Fixture, NULL, fixture_set_up, test_restart, fixture_tear_down);
+  g_test_add ("/hubs/redis/pending-bound", Fixture, NULL, fixture_set_up, test_pending_bound, fixture_tear_down);
+  g_test_add_func ("/hubs/redis/password", test_password);
 
   status = g_test_run ();
   redis_stop ();

@@ -195,7 +195,7 @@ on_handshake (redisReply *reply,
   if (reply->type == REDIS_REPLY_ERROR)
     {
       /* The text is Redis's: it never contains the password. */
-      hubs_log_event (G_LOG_LEVEL_WARNING, "RedisHandshakeFailed", NULL, NULL, NULL, HUBS_TRANSPORT_NONE,
+      hubs_log_event (G_LOG_LEVEL_INFO, "RedisHandshakeFailed", NULL, NULL, NULL, HUBS_TRANSPORT_NONE,
                       "Redis refused the connection: %s", reply->str);
       /* Disconnecting runs lost() through on_disconnect. */
       redisAsyncDisconnect (self->ac);
