@@ -473,11 +473,37 @@ die_with_parent (gpointer user_data)
 }
 #endif
 
+/* Why the server cannot be started, or NULL. */
+static char *
+server_unavailable (gboolean aspnetcore)
+{
+  g_autofree char *dotnet = NULL;
+  g_autofree char *dll = NULL;
+
+  if (!aspnetcore)
+    return g_getenv ("HUBS_INTEROP_SERVER") == NULL ?
+           g_strdup ("HUBS_INTEROP_SERVER does not name the interop server") : NULL;
+
+  dotnet = g_find_program_in_path ("dotnet");
+  dll = g_test_build_filename (G_TEST_DIST, "aspnetcore-interop", "bin", "Release", "net10.0",
+                               "Interop.dll", NULL);
+  if (dotnet == NULL)
+    return g_strdup ("dotnet is not installed: no ASP.NET Core server to test against");
+  if (!g_file_test (dll, G_FILE_TEST_EXISTS))
+    return g_strdup_printf ("%s is not built: run `dotnet build -c Release` in "
+                            "tests/aspnetcore-interop (build-aux/setup-deps does)", dll);
+  return NULL;
+}
+
 static GSubprocess *
-server_spawn (guint  port,
-              char **url)
+server_spawn (gboolean   aspnetcore,
+              guint      port,
+              char     **url)
 {
   const char *program = g_getenv ("HUBS_INTEROP_SERVER");
+  g_autofree char *dotnet = g_find_program_in_path ("dotnet");
+  g_autofree char *dll = g_test_build_filename (G_TEST_DIST, "aspnetcore-interop", "bin", "Release",
+                                                "net10.0", "Interop.dll", NULL);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GDataInputStream) output = NULL;
   g_autoptr(GError) error = NULL;
@@ -488,7 +514,10 @@ server_spawn (guint  port,
 #ifdef __linux__
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
 #endif
-  process = g_subprocess_launcher_spawn (launcher, &error, program, "--port", port_text, NULL);
+  if (aspnetcore)
+    process = g_subprocess_launcher_spawn (launcher, &error, dotnet, dll, "--port", port_text, NULL);
+  else
+    process = g_subprocess_launcher_spawn (launcher, &error, program, "--port", port_text, NULL);
   g_assert_no_error (error);
   output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
   line = g_data_input_stream_read_line_utf8 (output, NULL, NULL, &error);
@@ -504,6 +533,7 @@ typedef struct
 {
   HubsTransportType transport;
   gboolean stop_server;         /* SIGSTOP instead of SIGKILL */
+  gboolean aspnetcore;          /* the reference instead of hubs-interop-server */
 } Outage;
 
 typedef struct
@@ -565,14 +595,16 @@ test_outage (gconstpointer data)
   guint port;
   GError *reason;
 
-  if (g_getenv ("HUBS_INTEROP_SERVER") == NULL)
+  g_autofree char *unavailable = server_unavailable (outage->aspnetcore);
+
+  if (unavailable != NULL)
     {
-      g_test_skip ("HUBS_INTEROP_SERVER does not name the interop server");
+      g_test_skip (unavailable);
       g_ptr_array_unref (watched.reconnecting);
       return;
     }
 
-  server = server_spawn (0, &base);
+  server = server_spawn (outage->aspnetcore, 0, &base);
   {
     g_autoptr(GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
 
@@ -641,7 +673,7 @@ test_outage (gconstpointer data)
     {
       spin (300);
       g_clear_object (&server);
-      server = server_spawn (port, NULL);
+      server = server_spawn (outage->aspnetcore, port, NULL);
     }
 
   WAIT_UNTIL (watched.n_reconnected == 1);
@@ -668,11 +700,16 @@ test_outage (gconstpointer data)
 }
 
 static const Outage outages[] = {
-  { HUBS_TRANSPORT_WEB_SOCKETS, FALSE },
-  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, FALSE },
-  { HUBS_TRANSPORT_LONG_POLLING, FALSE },
-  { HUBS_TRANSPORT_WEB_SOCKETS, TRUE },
-  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, TRUE },
+  { HUBS_TRANSPORT_WEB_SOCKETS, FALSE, FALSE },
+  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, FALSE, FALSE },
+  { HUBS_TRANSPORT_LONG_POLLING, FALSE, FALSE },
+  { HUBS_TRANSPORT_WEB_SOCKETS, TRUE, FALSE },
+  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, TRUE, FALSE },
+  { HUBS_TRANSPORT_WEB_SOCKETS, FALSE, TRUE },
+  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, FALSE, TRUE },
+  { HUBS_TRANSPORT_LONG_POLLING, FALSE, TRUE },
+  { HUBS_TRANSPORT_WEB_SOCKETS, TRUE, TRUE },
+  { HUBS_TRANSPORT_SERVER_SENT_EVENTS, TRUE, TRUE },
 };
 
 int
@@ -693,7 +730,8 @@ main (int   argc,
     {
       const char *transport = outages[i].transport == HUBS_TRANSPORT_WEB_SOCKETS ? "websockets" :
                               outages[i].transport == HUBS_TRANSPORT_LONG_POLLING ? "longpolling" : "sse";
-      g_autofree char *path = g_strdup_printf ("/hubs/client-faults/server-%s/%s",
+      g_autofree char *path = g_strdup_printf ("/hubs/client-faults/%s/server-%s/%s",
+                                               outages[i].aspnetcore ? "aspnetcore" : "hubs",
                                                outages[i].stop_server ? "stopped" : "gone", transport);
 
       g_test_add_data_func (path, &outages[i], test_outage);
