@@ -49,12 +49,21 @@ foreach (var (transport, protocol) in combinations)
   await tap.Run($"{c}: TestHub calls", () => t.TestHubCalls(c));
   await tap.Run($"{c}: TestHub streams and their errors", () => t.TestHubStreams(c));
   await tap.Run($"{c}: TestHub complex objects", () => t.ComplexObjects(c));
+  await tap.Run($"{c}: many messages and calls in flight keep their order", () => t.Bursts(c));
+  await tap.Run($"{c}: messages near and over the 32 KB limit", () => t.MessageSizes(c));
+  await tap.Run($"{c}: Abort() closes the caller's connection", () => t.Abort(c));
+  await tap.Run($"{c}: headers, redirects and the JWT-authorized hub", () => t.HttpFeatures(c));
   await tap.Run($"{c}: automatic reconnect after a cut", () => t.AutomaticReconnect(c), TimeSpan.FromSeconds(60));
 }
 foreach (var protocol in new[] { "json", "messagepack" })
 {
   var c = new Config(HttpTransportType.WebSockets, protocol);
   await tap.Run($"{c}: stateful reconnect across cuts", () => t.StatefulReconnect(c), TimeSpan.FromSeconds(60));
+}
+foreach (var protocol in new[] { "json", "messagepack" })
+{
+  var c = new Config(HttpTransportType.WebSockets, protocol);
+  await tap.Run($"{c}: skipped negotiation", () => t.SkipNegotiation(c));
 }
 await tap.Run("MessagePack over Server-Sent Events is refused by the client, not the server",
   () => t.MessagePackOverSse());
@@ -77,6 +86,15 @@ public sealed class ComplexObject
   public DateTime DateTime { get; set; }
 }
 
+static class BuilderExtensions
+{
+  public static IHubConnectionBuilder Also(this IHubConnectionBuilder builder, Action<IHubConnectionBuilder> action)
+  {
+    action(builder);
+    return builder;
+  }
+}
+
 /// <summary>A transport and a hub protocol.</summary>
 record Config(HttpTransportType Transport, string Protocol)
 {
@@ -89,13 +107,16 @@ sealed class Tests(string baseUrl)
 
   /// <summary>A connection to <paramref name="path"/> on the server (or on <paramref name="via"/>), not started.</summary>
   HubConnection Build(Config c, string path, string? token = null, string? via = null,
-                      Action<IHubConnectionBuilder>? configure = null)
+                      Action<IHubConnectionBuilder>? configure = null,
+                      Dictionary<string, string>? headers = null)
   {
     var builder = new HubConnectionBuilder()
       .WithUrl((via ?? baseUrl) + path, c.Transport, options =>
       {
         if (token is not null)
           options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+        foreach (var (name, value) in headers ?? [])
+          options.Headers[name] = value;
       });
     if (c.Protocol == "messagepack")
       builder.AddMessagePackProtocol();
@@ -573,6 +594,122 @@ sealed class Tests(string baseUrl)
     Check.True(reconnecting.Empty, "Reconnecting was raised: the stateful reconnect did not hold");
     Check.True(closed.Empty, "Closed was raised");
     Check.True(other.Left.Empty, "the server saw the connection leave");
+  }
+
+  public async Task Bursts(Config c)
+  {
+    await using var m = await Join(c);
+    const int n = 300;
+    for (var i = 0; i < n; i++)
+      await m.Connection.SendAsync("SendToCaller", $"m{i}");
+    var sums = Enumerable.Range(0, n).Select(i => m.Invoke<int>("Add", i, 1000)).ToList();
+    for (var i = 0; i < n; i++)
+      Check.Equal((m.Id, $"m{i}"), await m.Messages.Next(), $"message {i} in order");
+    var results = await Task.WhenAll(sums);
+    Check.Sequence(Enumerable.Range(1000, n), results, "the results of the calls in flight");
+  }
+
+  public async Task MessageSizes(Config c)
+  {
+    await using var m = await Join(c);
+    var closed = new Inbox<Exception?>();
+    m.Connection.Closed += e => { closed.Add(e); return Task.CompletedTask; };
+    await using var observer = await Join(c);
+    // ASCII: System.Text.Json writes anything else as \uXXXX, six bytes.
+    var near = string.Concat(Enumerable.Repeat("0123456789abcdef", 2000))[..31_000];
+    Check.Equal(near, await m.Invoke<string>("EchoAny", near), "EchoAny of 31000 characters");
+    // What the server sends is not limited by what it accepts.
+    var huge = string.Concat(Enumerable.Repeat(near, 3));
+    await m.Invoke("SetItem", "part", near);
+    Check.Equal(near, await m.Invoke<string>("GetItem", "part"), "GetItem of 31000 characters");
+
+    // Over the limit the server closes the connection with an error, which
+    // reaches the client's Closed and the others' Left.
+    var over = m.Invoke<string>("EchoAny", huge);
+    var e = await Check.Throws(() => over, "EchoAny of 93000 characters");
+    var why = await closed.Next();
+    Check.True(why is not null, "Closed without an error after an oversized message");
+    Check.Equal("The server closed the connection with the following error: Connection closed with an error.",
+      why!.Message, "Closed's error");
+    var (id, error) = await observer.Left.Next();
+    Check.Equal(m.Id, id, "Left's id");
+    Check.Equal<string?>("The maximum message size of 32768B was exceeded. The message size can be configured in AddHubOptions.",
+      error, "Left's error");
+  }
+
+  public async Task Abort(Config c)
+  {
+    await using var m = await Join(c);
+    var closed = new Inbox<Exception?>();
+    m.Connection.Closed += e => { closed.Add(e); return Task.CompletedTask; };
+    await using var observer = await Join(c);
+    var pending = m.Invoke("Abort");
+    var why = await closed.Next();
+    Check.Equal<string?>(null, why?.Message, "Closed's error after Abort()");
+    // The .NET client cancels what was pending (the JavaScript client
+    // rejects it with "Invocation canceled due to the underlying
+    // connection being closed.").
+    var e = await Check.Throws(() => pending, "the Abort invocation");
+    Check.True(e is OperationCanceledException, $"the Abort invocation failed with {e.GetType().Name}: {e.Message}");
+    var (id, error) = await observer.Left.Next();
+    Check.Equal((m.Id, (string?)null), (id, error), "Left after Abort()");
+    Check.Equal(2, await observer.Invoke<int>("Add", 1, 1), "the others are still served");
+  }
+
+  public async Task HttpFeatures(Config c)
+  {
+    // Headers of the client's own reach the hub on every transport.
+    await using (var withHeaders = Build(c, "/testhub", headers: new() { ["X-HEADER"] = "dotnet value" }))
+    {
+      await withHeaders.StartAsync();
+      Check.Equal<string?>("dotnet value", await withHeaders.InvokeAsync<string?>("GetHeader", "X-HEADER"), "GetHeader(X-HEADER)");
+    }
+
+    // /redirect answers negotiate with a url: the client follows it.
+    var redirected = Build(c, $"/redirect?baseUrl={Uri.EscapeDataString(baseUrl)}");
+    await using (redirected)
+    {
+      await redirected.StartAsync();
+      var redirects = await redirected.InvokeAsync<int>("GetNumRedirects");
+      Check.True(redirects >= 1, $"GetNumRedirects is {redirects}");
+      Check.Equal(redirected.ConnectionId, await redirected.InvokeAsync<string>("GetCallerConnectionId"),
+        "the connection id after a redirect");
+    }
+
+    // The authorized hub takes a token from /generateJwtToken, and nothing else.
+    var token = await Http.GetStringAsync($"{baseUrl}/generateJwtToken");
+    await using (var authorized = Build(c, "/authorizedhub", token))
+    {
+      await authorized.StartAsync();
+      Check.Equal("secret", await authorized.InvokeAsync<string>("Echo", "secret"), "Echo on /authorizedhub");
+    }
+    await using (var refused = Build(c, "/authorizedhub", "not-a-token"))
+    {
+      var e = await Check.Throws(() => refused.StartAsync(), "a start with a bad token");
+      Check.True(e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.Unauthorized },
+        $"a bad token gave {e.GetType().Name}: {e.Message}");
+    }
+  }
+
+  public async Task SkipNegotiation(Config c)
+  {
+    await using var connection = new HubConnectionBuilder()
+      .WithUrl(baseUrl + "/testhub", options =>
+      {
+        options.SkipNegotiation = true;
+        options.Transports = HttpTransportType.WebSockets;
+      })
+      .Also(builder =>
+      {
+        if (c.Protocol == "messagepack")
+          builder.AddMessagePackProtocol();
+      })
+      .Build();
+    await connection.StartAsync();
+    Check.Equal<string?>(null, connection.ConnectionId, "ConnectionId without negotiate");
+    Check.Equal("direct", await connection.InvokeAsync<string>("Echo", "direct"), "Echo without negotiate");
+    Check.True(!string.IsNullOrEmpty(await connection.InvokeAsync<string>("GetCallerConnectionId")),
+      "the server made a connection id all the same");
   }
 
   public async Task MessagePackOverSse()
