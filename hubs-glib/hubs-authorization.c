@@ -42,9 +42,11 @@
  * }
  * ```
  *
- * Whether anonymous requests reach the hub at all is the endpoint's
- * business: [property@Hubs.HubOptions:require-authentication] answers them
- * with `401` at negotiate.
+ * Whether requests reach the hub at all is the endpoint's business:
+ * [property@Hubs.HubOptions:require-authentication] answers anonymous ones
+ * with `401` at negotiate, and the user requirements of the hub class's own
+ * policies are checked there too (`401`, or `403` for a user who fails
+ * them), as ASP.NET Core does with `[Authorize]` on a hub class.
  *
  * Since: 0.1
  */
@@ -252,13 +254,11 @@ user_has_claim (HubsUser          *user,
   return FALSE;
 }
 
+/* The requirements on the user alone; assertions hold here. */
 static gboolean
-requirement_holds (const Requirement *requirement,
-                   HubsCallerContext *context,
-                   const char        *method_name)
+requirement_holds_for_user (const Requirement *requirement,
+                            HubsUser          *user)
 {
-  HubsUser *user = hubs_caller_context_get_user (context);
-
   switch (requirement->kind)
     {
     case REQUIRE_AUTHENTICATED:
@@ -276,11 +276,22 @@ requirement_holds (const Requirement *requirement,
       return user != NULL && user_has_claim (user, requirement);
 
     case REQUIRE_ASSERTION:
-      return requirement->func (context, method_name, requirement->user_data);
+      return TRUE;
 
     default:
       g_assert_not_reached ();
     }
+}
+
+static gboolean
+requirement_holds (const Requirement *requirement,
+                   HubsCallerContext *context,
+                   const char        *method_name)
+{
+  if (requirement->kind == REQUIRE_ASSERTION)
+    return requirement->func (context, method_name, requirement->user_data);
+
+  return requirement_holds_for_user (requirement, hubs_caller_context_get_user (context));
 }
 
 /**
@@ -370,10 +381,16 @@ policy_or_default (HubsAuthorizationPolicy *policy)
  * @policy: (nullable): a policy, or %NULL for any authenticated user
  *
  * Requires @policy for every method of @klass and of its subclasses, as
- * `[Authorize]` on a hub class does for its methods. Policies add up: a
- * call must satisfy each. It is checked on every invocation, not at
- * negotiate; see [property@Hubs.HubOptions:require-authentication] for
- * that.
+ * `[Authorize]` on a hub class does. Policies add up: a call must satisfy
+ * each.
+ *
+ * As ASP.NET Core's authorization middleware, the hub's endpoint applies
+ * the policy's requirements on the user (authenticated user, roles, claims)
+ * to every request, negotiate first: `401 Unauthorized` for an anonymous
+ * request, `403 Forbidden` for a user who fails them (also on a later poll
+ * of Long Polling made with another token). Assertions need a caller's
+ * context, so they are checked on each invocation, with the rest of the
+ * policy again, and refuse the call, not the connection.
  *
  * Since: 0.1
  */
@@ -476,6 +493,29 @@ hubs_authorization_check_method (GType                 hub_type,
  * with a renewed token), so the source follows the connection's HTTP
  * context: a ready time, moved whenever the user changes, and checked again
  * when it comes. */
+gboolean
+hubs_authorization_check_hub_user (GType     hub_type,
+                                   HubsUser *user)
+{
+  for (GType type = hub_type; type != HUBS_TYPE_HUB && type != G_TYPE_INVALID; type = g_type_parent (type))
+    {
+      HubPolicies *policies = g_type_get_qdata (type, hub_policies_quark ());
+
+      if (policies == NULL || policies->hub == NULL)
+        continue;
+      for (guint i = 0; i < policies->hub->len; i++)
+        {
+          HubsAuthorizationPolicy *policy = policies->hub->pdata[i];
+
+          for (guint j = 0; j < policy->requirements->len; j++)
+            if (!requirement_holds_for_user (&g_array_index (policy->requirements, Requirement, j), user))
+              return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 typedef struct
 {
   GSource source;

@@ -73,6 +73,7 @@ hubs_hub_settings_init (HubsHubSettings *settings,
   settings->stateful_reconnect_buffer_size = hubs_hub_options_get_stateful_reconnect_buffer_size (options);
   settings->close_on_authentication_expiration =
     hubs_hub_options_get_close_on_authentication_expiration (options);
+  settings->hub_type = G_TYPE_INVALID;
 }
 
 static void
@@ -124,6 +125,7 @@ hubs_hub_context_new (const char          *path,
   self->path = g_strdup (path);
   self->hub_type = hub_type;
   hubs_hub_settings_init (&self->settings, options);
+  self->settings.hub_type = hub_type;
   self->lifetime_manager = g_object_ref (lifetime_manager);
 
   return self;

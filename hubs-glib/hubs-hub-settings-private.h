@@ -24,6 +24,7 @@ typedef struct
   gboolean allow_stateful_reconnects;
   gsize stateful_reconnect_buffer_size;
   gboolean close_on_authentication_expiration;
+  GType hub_type;               /* G_TYPE_INVALID for a raw endpoint */
 } HubsHubSettings;
 
 /* @options may be NULL: the defaults. */

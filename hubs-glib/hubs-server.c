@@ -961,10 +961,10 @@ respond_unauthorized (SoupServerMessage *message,
 }
 
 gboolean
-hubs_server_authenticate_request (HubsServer        *self,
-                                  SoupServerMessage *message,
-                                  HubsHttpContext   *request,
-                                  gboolean           require_authentication)
+hubs_server_authenticate_request (HubsServer            *self,
+                                  SoupServerMessage     *message,
+                                  HubsHttpContext       *request,
+                                  const HubsHubSettings *settings)
 {
   g_autofree char *token = NULL;
   g_autoptr(GError) error = NULL;
@@ -988,9 +988,24 @@ hubs_server_authenticate_request (HubsServer        *self,
         }
     }
 
-  if (require_authentication && (user == NULL || !hubs_user_is_authenticated (user)))
+  if (settings->require_authentication && (user == NULL || !hubs_user_is_authenticated (user)))
     {
       respond_unauthorized (message, "Bearer");
+      return FALSE;
+    }
+
+  /* The authorization middleware's answers: a challenge for an anonymous
+   * user, Forbidden for one the policies turn away. */
+  if (settings->hub_type != G_TYPE_INVALID &&
+      !hubs_authorization_check_hub_user (settings->hub_type, user))
+    {
+      if (user == NULL || !hubs_user_is_authenticated (user))
+        respond_unauthorized (message, "Bearer");
+      else
+        {
+          soup_server_message_set_status (message, SOUP_STATUS_FORBIDDEN, "Forbidden");
+          soup_server_message_set_response (message, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+        }
       return FALSE;
     }
 

@@ -51,12 +51,15 @@ void              hubs_http_endpoint_handle  (HubsHttpEndpoint          *self,
 gboolean          hubs_http_endpoint_check_request_size (SoupServerMessage *message);
 
 /* Implemented by the server: sets the user of @request (the snapshot of
- * @message), or returns FALSE when the request is refused (the 401 has been
- * written then). */
-gboolean hubs_server_authenticate_request (HubsServer         *server,
-                                           SoupServerMessage  *message,
-                                           HubsHttpContext    *request,
-                                           gboolean            require_authentication);
+ * @message), or returns FALSE when the request is refused (its 401 or 403
+ * has been written then): the endpoint's require-authentication, and the
+ * user requirements of the hub's own policies, as ASP.NET Core's
+ * authorization middleware applies a hub class's [Authorize] to every
+ * request of its endpoint. */
+gboolean hubs_server_authenticate_request (HubsServer             *server,
+                                           SoupServerMessage      *message,
+                                           HubsHttpContext        *request,
+                                           const HubsHubSettings  *settings);
 
 /* Implemented by the server: the scheduler that flushes its transports'
  * output, one source for all of them. */

@@ -376,8 +376,7 @@ handle_negotiate (HubsHttpEndpoint  *self,
     }
 
   request = hubs_http_context_new (message, NULL);
-  if (!hubs_server_authenticate_request (self->server, message, request,
-                                         self->settings.require_authentication))
+  if (!hubs_server_authenticate_request (self->server, message, request, &self->settings))
     return;
 
   if (requested != NULL)
@@ -808,8 +807,7 @@ hubs_http_endpoint_handle (HubsHttpEndpoint  *self,
     }
 
   request = hubs_http_context_new (message, NULL);
-  if (!hubs_server_authenticate_request (self->server, message, request,
-                                         self->settings.require_authentication))
+  if (!hubs_server_authenticate_request (self->server, message, request, &self->settings))
     return;
 
   if (method == SOUP_METHOD_GET && is_websocket_request (message))

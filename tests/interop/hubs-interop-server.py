@@ -640,6 +640,23 @@ def authorize_filtered_hub():
     FilteredHub.add_authorization(hub_wide)
 
 
+class AdminHub(Hubs.Hub):
+    """/adminhub: [Authorize(Roles = "admin,owner")] on the hub class, which
+    the endpoint applies to every request (401 anonymous, 403 without the
+    role), as interop-filtered-hub.c's. Its users are /filteredhub's."""
+    __gtype_name__ = "InteropPyAdminHub"
+
+    @Hubs.method
+    def echo(self, message: str) -> str:
+        return message
+
+
+def authorize_admin_hub():
+    admins = Hubs.AuthorizationPolicy.new()
+    admins.require_role(["admin", "owner"])
+    AdminHub.add_authorization(admins)
+
+
 def filtered_hub_user(access_token):
     """A token NAME[;role=R][;department=D][;expires=SECONDS]"""
     name, *parts = access_token.split(";")
@@ -847,6 +864,8 @@ class App:
         filtered.set_close_on_authentication_expiration(True)
         authorize_filtered_hub()
         self.map_hub("/filteredhub", FilteredHub, filtered)
+        authorize_admin_hub()
+        self.map_hub("/adminhub", AdminHub, filtered)
 
         self.server.map_connection_handler("/echo", self.options(False), self.echo_connection)
         self.server.set_authentication_handler(self.authenticate)
@@ -867,7 +886,7 @@ class App:
             user.add_claim(NAME_IDENTIFIER, access_token)
             user.add_claim(NAME, access_token)
             return user
-        if path_is_under(path, "/filteredhub"):
+        if path_is_under(path, "/filteredhub") or path_is_under(path, "/adminhub"):
             return filtered_hub_user(access_token)
         if not any(path_is_under(path, hub) for hub in JWT_HUB_PATHS):
             return None

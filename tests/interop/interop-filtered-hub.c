@@ -527,6 +527,37 @@ interop_filtered_hub_init (InteropFilteredHub *self)
 {
 }
 
+/* /adminhub: [Authorize(Roles = "admin,owner")] on the hub class. The
+ * endpoint applies it to every request, as ASP.NET Core's authorization
+ * middleware does: 401 for an anonymous request, 403 for a user without the
+ * role, at negotiate, on the transport's requests and on each poll. Its
+ * users are /filteredhub's tokens. */
+
+struct _InteropAdminHub
+{
+  HubsHub parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (InteropAdminHub, interop_admin_hub, HUBS_TYPE_HUB)
+
+static void
+interop_admin_hub_class_init (InteropAdminHubClass *klass)
+{
+  HubsHubClass *hub_class = HUBS_HUB_CLASS (klass);
+  g_autoptr(HubsAuthorizationPolicy) admins = hubs_authorization_policy_new ();
+  const char *admin_roles[] = { "admin", "owner", NULL };
+
+  hubs_hub_class_add_method (hub_class, "echo", G_CALLBACK (filtered_hub_echo),
+                             G_TYPE_STRING, 1, G_TYPE_STRING);
+  hubs_authorization_policy_require_role (admins, admin_roles);
+  hubs_hub_class_add_authorization (hub_class, admins);
+}
+
+static void
+interop_admin_hub_init (InteropAdminHub *self)
+{
+}
+
 /* The server's user-id provider: the default (the name identifier) but on
  * /filteredhub, whose user identifiers are "filtered:" and that. */
 static char *

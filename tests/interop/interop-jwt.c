@@ -396,7 +396,7 @@ interop_authenticate (HubsServer       *server,
       return user;
     }
 
-  if (interop_path_is_under (path, "/filteredhub"))
+  if (interop_path_is_under (path, "/filteredhub") || interop_path_is_under (path, "/adminhub"))
     return interop_filtered_hub_user (access_token);
 
   if (!is_jwt_hub_path (path))

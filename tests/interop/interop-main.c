@@ -145,7 +145,8 @@ map_endpoints (InteropApp *app,
 
   /* hubs-glib's own, beyond the contract: filters and method authorization */
   interop_filtered_hub_add_filters (server, filtered_options);
-  if (!map_hub (server, "/filteredhub", INTEROP_TYPE_FILTERED_HUB, filtered_options, NULL))
+  if (!map_hub (server, "/filteredhub", INTEROP_TYPE_FILTERED_HUB, filtered_options, NULL) ||
+      !map_hub (server, "/adminhub", INTEROP_TYPE_ADMIN_HUB, filtered_options, NULL))
     return FALSE;
   interop_test_hub_add_context (stateful);
 

@@ -58,7 +58,11 @@ G_DECLARE_FINAL_TYPE (InteropFilteredHub, interop_filtered_hub, INTEROP, FILTERE
 void      interop_filtered_hub_add_filters (HubsServer     *server,
                                             HubsHubOptions *options);
 void      interop_filtered_hub_cleanup     (void);
-/* The users of /filteredhub: see interop-filtered-hub.c */
+/* /adminhub: a hub-wide role requirement, checked at its endpoint */
+#define INTEROP_TYPE_ADMIN_HUB (interop_admin_hub_get_type ())
+G_DECLARE_FINAL_TYPE (InteropAdminHub, interop_admin_hub, INTEROP, ADMIN_HUB, HubsHub)
+
+/* The users of /filteredhub and /adminhub: see interop-filtered-hub.c */
 HubsUser *interop_filtered_hub_user        (const char     *access_token);
 
 /* Tokens and users (interop-jwt.c) */

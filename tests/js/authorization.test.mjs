@@ -166,3 +166,42 @@ describe("Long Polling renews the connection's user on each poll", { skip: SKIP 
     assert.equal(last.body, `{"type":7,"allowReconnect":true}${RS}`);
   });
 });
+
+// /adminhub: a role requirement on the hub class. As ASP.NET Core's
+// authorization middleware with [Authorize] on a hub, the endpoint applies it
+// to every request: 401 for an anonymous one, 403 for a user without the
+// role, at negotiate and on the transport's own requests.
+for (const { transport, protocol } of matrix()) {
+  describe(`a hub-wide role requirement over ${transport} with ${protocol}`, { skip: SKIP }, () => {
+    const connect = (t, user, start = true) => open(t, `${server.url}/adminhub`, {
+      transport, protocol, start, ...(user ? { accessTokenFactory: () => user } : {}),
+    });
+
+    it("an anonymous client is challenged and one without the role forbidden, at negotiate", T, async (t) => {
+      let error = await rejection((await connect(t, null, false)).start(), 10_000, "start() to fail");
+      assert.equal(error.message, "Failed to complete negotiation with the server: Error: Unauthorized: Status code '401'");
+      error = await rejection((await connect(t, "ivan", false)).start(), 10_000, "start() to fail");
+      assert.equal(error.message, "Failed to complete negotiation with the server: Error: Forbidden: Status code '403'");
+    });
+
+    it("a user with the role connects and calls", T, async (t) => {
+      const owner = await connect(t, "ivan;role=owner");
+      assert.equal(await owner.invoke("Echo", "hello"), "hello");
+    });
+  });
+}
+
+describe("a hub-wide role requirement on each request", { skip: SKIP }, () => {
+  it("a poll made with a token without the role is forbidden", T, async () => {
+    const admin = { Authorization: "Bearer judy;role=admin" };
+    const negotiated = await fetch(`${server.url}/adminhub/negotiate?negotiateVersion=1`, { method: "POST", headers: admin });
+    assert.equal(negotiated.status, 200);
+    const url = `${server.url}/adminhub?id=${encodeURIComponent((await negotiated.json()).connectionToken)}`;
+    assert.equal((await fetch(url, { headers: admin })).status, 200, "the first poll starts the connection");
+    const response = await fetch(url, { headers: { Authorization: "Bearer judy" } });
+    assert.equal(response.status, 403);
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get("www-authenticate"), "Bearer");
+  });
+});
