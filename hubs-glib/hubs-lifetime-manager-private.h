@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Like ASP.NET Core's HubLifetimeManager: the in-memory implementation here
- * serves one process; a Redis one will serve many with no change above it.
+ * serves one process; the Redis one (redis/hubs-redis-lifetime-manager.c)
+ * serves many with no change above it.
  */
 
 #pragma once

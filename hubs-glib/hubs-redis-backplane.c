@@ -311,6 +311,20 @@ hubs_redis_backplane_subscribe (HubsRedisBackplane   *self,
 }
 
 void
+hubs_redis_backplane_when_subscribed (HubsRedisBackplane *self,
+                                      const char         *channel,
+                                      GSourceFunc         ready,
+                                      gpointer            ready_data)
+{
+  if (self->subscriber == NULL || !g_hash_table_contains (self->handlers, channel))
+    {
+      ready (ready_data);
+      return;
+    }
+  hubs_redis_connection_subscribe (self->subscriber, channel, ready, ready_data);
+}
+
+void
 hubs_redis_backplane_unsubscribe (HubsRedisBackplane   *self,
                                   const char           *channel,
                                   HubsRedisChannelFunc  func,

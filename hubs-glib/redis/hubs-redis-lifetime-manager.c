@@ -329,21 +329,24 @@ return_true (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* @ready (nullable) runs once the group's channel is subscribed. */
+/* @ready (nullable) runs once the group's channel is subscribed, as the
+ * reference awaits its subscription before it completes or acknowledges. */
 static void
 add_local (HubsRedisLifetimeManager *self,
            const char               *connection_id,
            const char               *group,
-           GTask                    *ready)
+           GSourceFunc               ready,
+           gpointer                  ready_data)
 {
   GHashTable *members = g_hash_table_lookup (self->groups, group);
   GHashTable *groups = g_hash_table_lookup (self->memberships, connection_id);
+  g_autofree char *channel = channel_name (self, "group", group);
   gboolean first = members == NULL;
 
   if (members != NULL && g_hash_table_contains (members, connection_id))
     {
       if (ready != NULL)
-        return_true (ready);
+        hubs_redis_backplane_when_subscribed (self->backplane, channel, ready, ready_data);
       return;
     }
 
@@ -362,14 +365,9 @@ add_local (HubsRedisLifetimeManager *self,
   hubs_lifetime_manager_group_async (self->local, connection_id, group, TRUE, NULL, NULL, NULL);
 
   if (first)
-    {
-      g_autofree char *channel = channel_name (self, "group", group);
-
-      hubs_redis_backplane_subscribe (self->backplane, channel, on_group, self,
-                                      ready != NULL ? return_true : NULL, ready);
-    }
+    hubs_redis_backplane_subscribe (self->backplane, channel, on_group, self, ready, ready_data);
   else if (ready != NULL)
-    return_true (ready);
+    hubs_redis_backplane_when_subscribed (self->backplane, channel, ready, ready_data);
 }
 
 static void
@@ -395,6 +393,29 @@ remove_local (HubsRedisLifetimeManager *self,
     }
 }
 
+typedef struct
+{
+  HubsRedisLifetimeManager *self;
+  char *channel;
+  gint32 id;
+} PendingAck;
+
+/* Once the group's channel is subscribed, as the reference acknowledges
+ * only then: the sender may send to the group right after. */
+static gboolean
+send_ack (gpointer user_data)
+{
+  PendingAck *pending = user_data;
+  g_autoptr(GBytes) ack = hubs_redis_write_ack (pending->id);
+
+  if (pending->self->backplane != NULL)
+    hubs_redis_backplane_publish (pending->self->backplane, pending->channel, ack, NULL, NULL);
+  g_object_unref (pending->self);
+  g_free (pending->channel);
+  g_free (pending);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_group_command (const char   *channel,
                   const guint8 *data,
@@ -402,10 +423,10 @@ on_group_command (const char   *channel,
                   gpointer      user_data)
 {
   HubsRedisLifetimeManager *self = user_data;
-  g_autofree char *server = NULL, *group = NULL, *connection_id = NULL, *ack_channel = NULL;
+  g_autofree char *server = NULL, *group = NULL, *connection_id = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) ack = NULL;
   HubsRedisGroupAction action;
+  PendingAck *pending;
   gint32 id;
 
   if (!hubs_redis_read_group_command (data, length, &id, &server, &action, &group, &connection_id, &error))
@@ -418,14 +439,18 @@ on_group_command (const char   *channel,
   if (hubs_lifetime_manager_lookup_connection (self->local, connection_id) == NULL)
     return;
 
+  pending = g_new0 (PendingAck, 1);
+  pending->self = g_object_ref (self);
+  pending->channel = channel_name (self, "internal:ack", server);
+  pending->id = id;
   if (action == HUBS_REDIS_GROUP_ADD)
-    add_local (self, connection_id, group, NULL);
-  else if (action == HUBS_REDIS_GROUP_REMOVE)
+    {
+      add_local (self, connection_id, group, send_ack, pending);
+      return;
+    }
+  if (action == HUBS_REDIS_GROUP_REMOVE)
     remove_local (self, connection_id, group);
-
-  ack_channel = channel_name (self, "internal:ack", server);
-  ack = hubs_redis_write_ack (id);
-  hubs_redis_backplane_publish (self->backplane, ack_channel, ack, NULL, NULL);
+  send_ack (pending);
 }
 
 static void
@@ -523,11 +548,17 @@ redis_group_async (HubsLifetimeManager *manager,
 
   g_task_set_source_tag (task, redis_group_async);
 
+  if (self->backplane == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "The hub is gone.");
+      return;
+    }
+
   /* The connection is here: no need to go through Redis. */
   if (hubs_lifetime_manager_lookup_connection (self->local, connection_id) != NULL)
     {
       if (add)
-        add_local (self, connection_id, group, g_steal_pointer (&task));
+        add_local (self, connection_id, group, return_true, g_steal_pointer (&task));
       else
         {
           remove_local (self, connection_id, group);
@@ -643,7 +674,16 @@ redis_send_async (HubsLifetimeManager   *manager,
   HubsRedisLifetimeManager *self = HUBS_REDIS_LIFETIME_MANAGER (manager);
   const char * const *excluded = (const char * const *) target->excluded;
   g_autoptr(GBytes) payload = NULL;
-  Send *send = g_new0 (Send, 1);
+  Send *send;
+
+  /* Disposed, with the hub: only what is here is left. */
+  if (self->backplane == NULL)
+    {
+      hubs_lifetime_manager_send_async (self->local, target, message, cancellable, callback, user_data);
+      return;
+    }
+
+  send = g_new0 (Send, 1);
 
   send->self = g_object_ref (self);
   if (callback != NULL)
@@ -725,6 +765,8 @@ redis_on_connected (HubsLifetimeManager   *manager,
   g_autofree char *channel = channel_name (self, "connection", hubs_connection_context_get_connection_id (connection));
 
   hubs_lifetime_manager_on_connected (self->local, connection);
+  if (self->backplane == NULL)
+    return;
   hubs_redis_backplane_subscribe (self->backplane, channel, on_connection, self, NULL, NULL);
 
   if (user != NULL && *user != '\0')
@@ -766,6 +808,8 @@ redis_on_disconnected (HubsLifetimeManager   *manager,
   gpointer key, value;
 
   hubs_lifetime_manager_on_disconnected (self->local, connection);
+  if (self->backplane == NULL)
+    return;
   hubs_redis_backplane_unsubscribe (self->backplane, channel, on_connection, self);
 
   if (groups != NULL)
@@ -966,7 +1010,7 @@ redis_invoke_async (HubsLifetimeManager *manager,
   InvokePublish *publish;
   char *id;
 
-  if (hubs_lifetime_manager_lookup_connection (self->local, connection_id) != NULL)
+  if (hubs_lifetime_manager_lookup_connection (self->local, connection_id) != NULL || self->backplane == NULL)
     {
       HUBS_LIFETIME_MANAGER_CLASS (hubs_redis_lifetime_manager_parent_class)->invoke_async (
         manager, connection_id, method, n_args, args, result_type, cancellable, callback, user_data);

@@ -44,6 +44,12 @@ void hubs_redis_backplane_unsubscribe (HubsRedisBackplane   *self,
                                        const char           *channel,
                                        HubsRedisChannelFunc  func,
                                        gpointer              user_data);
+/* @ready runs once @channel, subscribed already by someone, is confirmed
+ * (at once if it is, or if Redis is away). */
+void hubs_redis_backplane_when_subscribed (HubsRedisBackplane *self,
+                                           const char         *channel,
+                                           GSourceFunc         ready,
+                                           gpointer            ready_data);
 /* @done may be NULL; it may run before this returns (a publish that cannot
  * be queued). A failed publish is counted and logged here. */
 void hubs_redis_backplane_publish     (HubsRedisBackplane   *self,
