@@ -23,7 +23,8 @@ sealed class Tap
 
   public async Task Run(string name, Func<Task> body, TimeSpan? timeout = null)
   {
-    if (_filter is not null && !name.Contains(_filter, StringComparison.OrdinalIgnoreCase))
+    if (_filter is not null &&
+        !_filter.Split('|').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase)))
       return;
     var number = ++_count;
     var watch = Stopwatch.StartNew();

@@ -67,11 +67,13 @@ foreach (var protocol in new[] { "json", "messagepack" })
 }
 await tap.Run("MessagePack over Server-Sent Events is refused by the client, not the server",
   () => t.MessagePackOverSse());
+var stopping = await t.BeforeShutdown();
 await tap.Run("the server exits 0 on SIGTERM", async () =>
 {
   var status = await server.StopAsync();
   Check.Equal<int?>(0, status, $"exit status (stderr:\n{server.Stderr})");
 });
+await tap.Run("connected clients see the server's shutdown as a lost connection", () => stopping());
 
 tap.Plan();
 return tap.Failed == 0 ? 0 : 1;
@@ -320,6 +322,19 @@ sealed class Tests(string baseUrl)
     Check.Sequence([0, 1], items.Take(2), "Counter before the cancel");
     Check.True(items.Count <= 3, $"{items.Count} items after the cancel");
     Check.Equal(3, await m.Invoke<int>("Add", 1, 2), "Add after a cancelled stream");
+
+    // Two streams at once on one connection, their items interleaved.
+    static async Task<List<int>> Collect(IAsyncEnumerable<int> stream)
+    {
+      var list = new List<int>();
+      await foreach (var item in stream)
+        list.Add(item);
+      return list;
+    }
+    var first = Collect(m.Connection.StreamAsync<int>("Counter", 6, 15));
+    var second = Collect(m.Connection.StreamAsync<int>("Counter", 4, 20));
+    Check.Sequence(Enumerable.Range(0, 6), await first, "the first of two streams at once");
+    Check.Sequence(Enumerable.Range(0, 4), await second, "the second of two streams at once");
   }
 
   public async Task Uploads(Config c)
@@ -349,6 +364,21 @@ sealed class Tests(string baseUrl)
     var empty = Channel.CreateUnbounded<int>();
     empty.Writer.Complete();
     Check.Equal(0, await m.Invoke<int>("Upload", empty.Reader), "Upload of nothing");
+
+    // Two uploads at once on one connection, their items interleaved.
+    var a = Channel.CreateUnbounded<int>();
+    var b = Channel.CreateUnbounded<int>();
+    var totalA = m.Invoke<int>("Upload", a.Reader);
+    var totalB = m.Invoke<int>("Upload", b.Reader);
+    for (var n = 1; n <= 3; n++)
+    {
+      await a.Writer.WriteAsync(n);
+      await b.Writer.WriteAsync(n * 10);
+    }
+    a.Writer.Complete();
+    b.Writer.Complete();
+    Check.Equal(6, await totalA, "the first of two uploads at once");
+    Check.Equal(60, await totalB, "the second of two uploads at once");
 
     await using var testHub = Build(c, "/testhub");
     await testHub.StartAsync();
@@ -710,6 +740,47 @@ sealed class Tests(string baseUrl)
     Check.Equal("direct", await connection.InvokeAsync<string>("Echo", "direct"), "Echo without negotiate");
     Check.True(!string.IsNullOrEmpty(await connection.InvokeAsync<string>("GetCallerConnectionId")),
       "the server made a connection id all the same");
+  }
+
+  /// <summary>
+  /// Connects a client per transport, with automatic reconnect, before the
+  /// server stops; what it returns checks what they saw.
+  /// </summary>
+  public async Task<Func<Task>> BeforeShutdown()
+  {
+    var watched = new List<(HttpTransportType transport, HubConnection connection, Inbox<string> events)>();
+    foreach (var transport in new[] { HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling })
+    {
+      var events = new Inbox<string>();
+      var connection = Build(new Config(transport, "json"), "/featurehub",
+        configure: builder => builder.WithAutomaticReconnect([TimeSpan.FromSeconds(30)]));
+      connection.Reconnecting += e => { events.Add($"Reconnecting: {e?.Message}"); return Task.CompletedTask; };
+      connection.Closed += e => { events.Add($"Closed: {e?.Message}"); return Task.CompletedTask; };
+      try
+      {
+        await connection.StartAsync();
+      }
+      catch (Exception)
+      {
+        // The check below says what is missing.
+      }
+      watched.Add((transport, connection, events));
+    }
+    return async () =>
+    {
+      var seen = new List<string>();
+      foreach (var (transport, connection, events) in watched)
+      {
+        seen.Add($"{transport}: {await events.Next(20)}");
+        await connection.DisposeAsync();
+      }
+      // ASP.NET Core ends its connections on shutdown without a Close
+      // message of the hub protocol: the clients take it for a lost
+      // connection and reconnect, as after any other loss.
+      foreach (var line in seen)
+        Console.WriteLine($"# {line}");
+      Check.True(seen.All(line => line.Contains("Reconnecting")), string.Join("; ", seen));
+    };
   }
 
   public async Task MessagePackOverSse()
