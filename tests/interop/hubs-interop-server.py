@@ -3,6 +3,7 @@
 """hubs-interop-server.py: the interop server of interop-server.md, in Python
 
     /usr/bin/python3 hubs-interop-server.py --port N [--tls-cert FILE --tls-key FILE] [--metrics]
+                                            [--redis HOST:PORT]
 
 The same contract as the C program (tests/interop/*.c), on hubs-glib's
 Python binding (PyGObject, the Hubs-1 typelib and the overrides of
@@ -814,8 +815,13 @@ def form_decode(query):
 class App:
     """The server, its hubs and the HTTP rows of the contract outside them."""
 
-    def __init__(self, certificate):
+    def __init__(self, certificate, redis=None):
         self.server = GObject.new(Hubs.Server, tls_certificate=certificate)
+        # --redis: every hub of the server on the Redis lifetime manager,
+        # set before the first map_hub as the library requires.
+        self.redis = redis
+        if redis is not None:
+            self.server.set_redis_backplane(redis)
         self.jwt_key = JwtKey()
         self.redirect_count = 0
         self.test_hub = None
@@ -829,7 +835,20 @@ class App:
         options.set_transports(transports)
         return options
 
+    # The Redis channels' prefix of each hub: the .NET hubs' full type names,
+    # as the C server uses, so that the servers of a backplane (C, Python
+    # or ASP.NET Core's reference) serve one set of clients, groups and
+    # users per hub. Every mapping of a hub shares its prefix, as all the
+    # mappings of a hub type share the reference's lifetime manager.
+    REDIS_HUB_NAMES = {
+        "InteropPyTestHub": "FunctionalTests.TestHub",
+        "InteropPyFeatureHub": "Interop.FeatureHub",
+    }
+
     def map_hub(self, path, hub_class, options):
+        redis_hub_name = self.REDIS_HUB_NAMES.get(hub_class.__gtype_name__)
+        if self.redis is not None and redis_hub_name is not None:
+            options.set_redis_hub_name(redis_hub_name)
         context = self.server.map_hub(path, hub_class, options)
         if context is None:
             raise SystemExit(f"Cannot map {hub_class.__name__} on {path}")
@@ -1143,10 +1162,21 @@ def main():
     parser.add_argument("--tls-key", metavar="FILE", help="… and this PEM private key")
     parser.add_argument("--metrics", action="store_true",
                         help="Serve the metrics on /metrics (Prometheus text)")
+    parser.add_argument("--redis", metavar="HOST:PORT",
+                        help="Scale out through the Redis server at this address "
+                             "(host:port or unix:/path): every hub uses its backplane")
     arguments = parser.parse_args()
     if not 0 <= arguments.port <= 65535:
         print("The port must be between 0 and 65535", file=sys.stderr)
         return 2
+
+    redis = None
+    if arguments.redis is not None:
+        try:
+            redis = Hubs.RedisBackplane.new(arguments.redis)
+        except GLib.Error as error:
+            print(f"Cannot use Redis at {arguments.redis}: {error.message}", file=sys.stderr)
+            return 2
 
     certificate = None
     if arguments.tls_cert is not None:
@@ -1157,7 +1187,7 @@ def main():
             print(f"Cannot load the TLS certificate: {error.message}", file=sys.stderr)
             return 2
 
-    app = App(certificate)
+    app = App(certificate, redis)
     app.map_endpoints()
     if arguments.metrics:
         app.server.map_metrics("/metrics")
