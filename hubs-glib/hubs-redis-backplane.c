@@ -522,9 +522,6 @@ hubs_redis_backplane_get_property (GObject    *object,
     case PROP_ADDRESS:
       g_value_set_string (value, self->address);
       break;
-    case PROP_PASSWORD:
-      g_value_set_string (value, self->password);
-      break;
     case PROP_DATABASE:
       g_value_set_int (value, self->database);
       break;
@@ -613,15 +610,15 @@ hubs_redis_backplane_class_init (HubsRedisBackplaneClass *klass)
    * HubsRedisBackplane:password:
    *
    * The password for Redis's `AUTH`, or %NULL for none. Set it before the
-   * first hub uses the backplane: it is read when connecting. It is never
-   * logged.
+   * first hub uses the backplane: it is read when connecting. It can only
+   * be written, and is never logged.
    *
    * Since: 0.1
    */
   properties[PROP_PASSWORD] =
     g_param_spec_string ("password", NULL, NULL,
                          NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * HubsRedisBackplane:database:

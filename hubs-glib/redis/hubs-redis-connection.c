@@ -117,7 +117,9 @@ lost (HubsRedisConnection *self,
   gpointer value;
   guint delay;
 
-  g_clear_pointer (&self->source, g_source_destroy);
+  /* hiredis frees the context after this, and its cleanup destroys the
+   * source (source_cleanup()). */
+  self->source = NULL;
   self->ac = NULL;
   self->handshaken = FALSE;
 
@@ -275,9 +277,10 @@ send_handshake (HubsRedisConnection *self)
   }
 }
 
-/* hiredis's GLib adapter goes on to the read handler after the write
- * handler even when that one freed the context: no events are left for it
- * once the context is cleaned up. */
+/* Whenever hiredis frees a context (after its connect or disconnect
+ * callback, or in redisAsyncFree()), the source goes with it. hiredis's GLib
+ * adapter goes on to the read handler after the write handler even when
+ * that one freed the context: no events are left for it. */
 static void
 source_cleanup (gpointer data)
 {
@@ -285,6 +288,7 @@ source_cleanup (gpointer data)
 
   redis_source_cleanup (data);
   source->poll_fd.revents = 0;
+  g_source_destroy (data);
 }
 
 static void
@@ -374,7 +378,7 @@ hubs_redis_connection_free (HubsRedisConnection *self)
       ac->data = NULL;
       redisAsyncFree (ac);
     }
-  g_clear_pointer (&self->source, g_source_destroy);
+  self->source = NULL;
 
   g_hash_table_iter_init (&iter, self->channels);
   while (g_hash_table_iter_next (&iter, NULL, &value))
