@@ -13,6 +13,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <json-glib/json-glib.h>
 #include "hubs-types.h"
 
 G_BEGIN_DECLS
@@ -147,6 +148,75 @@ void      hubs_variant_children_free (GVariant           **children,
  * "user_name" all name "user-name". */
 gboolean  hubs_property_name_matches (const char          *key,
                                       const char          *name);
+
+/* What binding a wire value to a GType does the same way in every protocol;
+ * the protocol reads the wire, these make the GValue. */
+
+/* An enum member named by @str: its nick or name, exactly first, then
+ * without regard to ASCII case; NULL when none. */
+const GEnumValue *hubs_enum_member_lookup (GEnumClass *klass,
+                                           const char *str);
+/* @value (uninitialised) set to @member of the enum @type; FALSE for NULL. */
+gboolean  hubs_bind_enum_member      (GType                type,
+                                      const GEnumValue    *member,
+                                      GValue              *value);
+/* @value (uninitialised) set to @bits of the flags @type; FALSE when a bit
+ * is not one of the type's. */
+gboolean  hubs_bind_flags_bits       (GType                type,
+                                      guint64              bits,
+                                      GValue              *value);
+/* Whether null binds to the boxed @type, as a NULL pointer: for the types
+ * the protocols read themselves and those json-glib can read. */
+gboolean  hubs_boxed_accepts_null    (GType                type);
+
+/* The boxed types that go through a JsonNode: JsonNode, JsonObject,
+ * JsonArray and json-glib's serializable boxed types. */
+typedef JsonNode *(*HubsToNodeFunc) (gconstpointer source);
+/* Binds the wire value @source, whose shape is @kind (JSON_NODE_OBJECT,
+ * _ARRAY or _VALUE), to one of those types, making its node with @to_node
+ * only when the type can take it. FALSE when it cannot, or when @type is
+ * none of them. */
+gboolean  hubs_bind_boxed_from_node  (GType                type,
+                                      JsonNodeType         kind,
+                                      HubsToNodeFunc       to_node,
+                                      gconstpointer        source,
+                                      GValue              *value);
+/* The node of a boxed value of one of those types, or NULL for a type
+ * json-glib cannot write. */
+JsonNode *hubs_boxed_to_node         (GType                type,
+                                      gpointer             boxed);
+
+/* A GObject built from a map of property names (any case, camelCase or
+ * PascalCase: hubs_property_name_matches()) to values: the protocol walks
+ * the map, asks for each key's slot, binds the value into it, and builds
+ * the object once every value is bound. */
+typedef struct
+{
+  GType type;
+  GTypeClass *klass;
+  GParamSpec **pspecs;
+  guint n_pspecs;
+  const char **names;
+  GValue *values;
+  int *slot_of;
+  guint n_set;
+} HubsObjectBuilder;
+
+void      hubs_object_builder_init   (HubsObjectBuilder   *builder,
+                                      GType                type);
+/* The uninitialised GValue for the writable property @key names, with its
+ * type in @param_type; NULL for a key that names none (to be skipped). A
+ * repeated key keeps its last value, as System.Text.Json does. */
+GValue   *hubs_object_builder_slot   (HubsObjectBuilder   *builder,
+                                      const char          *key,
+                                      HubsParamType       *param_type,
+                                      GParamSpec         **pspec);
+/* Makes the object into @value (uninitialised). */
+void      hubs_object_builder_finish (HubsObjectBuilder   *builder,
+                                      GValue              *value);
+void      hubs_object_builder_clear  (HubsObjectBuilder   *builder);
+/* Whether @type can be bound from a map at all. */
+gboolean  hubs_object_type_is_bindable (GType              type);
 
 const HubsHubProtocol *hubs_json_hub_protocol_get (void);
 const HubsHubProtocol *hubs_hub_protocol_lookup   (const char *name);

@@ -237,7 +237,7 @@ write_boxed (GByteArray *out,
              guint       depth,
              guint       recursion)
 {
-  JsonNodeType node_type;
+  g_autoptr(JsonNode) node = NULL;
 
   if (boxed == NULL)
     hubs_json_write_null (out);
@@ -254,24 +254,8 @@ write_boxed (GByteArray *out,
     hubs_json_write_base64 (out, ((GByteArray *) boxed)->data, ((GByteArray *) boxed)->len);
   else if (type == G_TYPE_DATE_TIME)
     write_date_time (out, boxed);
-  else if (type == JSON_TYPE_NODE)
-    write_node_at (out, boxed, depth);
-  else if (type == JSON_TYPE_OBJECT || type == JSON_TYPE_ARRAY)
-    {
-      g_autoptr(JsonNode) node = json_node_alloc ();
-
-      if (type == JSON_TYPE_OBJECT)
-        json_node_init_object (node, boxed);
-      else
-        json_node_init_array (node, boxed);
-      write_node_at (out, node, depth);
-    }
-  else if (json_boxed_can_serialize (type, &node_type))
-    {
-      g_autoptr(JsonNode) node = json_boxed_serialize (type, boxed);
-
-      write_node_at (out, node, depth);
-    }
+  else if ((node = hubs_boxed_to_node (type, boxed)) != NULL)
+    write_node_at (out, node, depth);
   else
     {
       g_warning ("Cannot write a value of type %s as JSON; writing null instead",
@@ -1138,35 +1122,23 @@ bind_enum (const HubsJsonDoc *doc,
            GValue            *value)
 {
   g_autoptr(GEnumClass) klass = g_type_class_ref (type);
-  GEnumValue *found = NULL;
+  const GEnumValue *member = NULL;
   gint64 i;
 
   if (hubs_json_doc_kind (doc, token) == HUBS_JSON_STRING)
     {
       g_autofree char *str = hubs_json_doc_dup_string (doc, token);
 
-      if (str == NULL)
-        return FALSE;
-      found = g_enum_get_value_by_nick (klass, str);
-      if (found == NULL)
-        found = g_enum_get_value_by_name (klass, str);
-      for (guint v = 0; found == NULL && v < klass->n_values; v++)
-        if ((klass->values[v].value_nick != NULL && g_ascii_strcasecmp (klass->values[v].value_nick, str) == 0) ||
-            (klass->values[v].value_name != NULL && g_ascii_strcasecmp (klass->values[v].value_name, str) == 0))
-          found = &klass->values[v];
+      if (str != NULL)
+        member = hubs_enum_member_lookup (klass, str);
     }
   else if (get_bounded_int (doc, token, G_MININT, G_MAXINT, &i))
     {
       /* Unlike .NET, only declared values: C code switches on them. */
-      found = g_enum_get_value (klass, (int) i);
+      member = g_enum_get_value (klass, (int) i);
     }
 
-  if (found == NULL)
-    return FALSE;
-
-  g_value_init (value, type);
-  g_value_set_enum (value, found->value);
-  return TRUE;
+  return hubs_bind_enum_member (type, member, value);
 }
 
 static gboolean
@@ -1175,15 +1147,39 @@ bind_flags (const HubsJsonDoc *doc,
             GType              type,
             GValue            *value)
 {
-  g_autoptr(GFlagsClass) klass = g_type_class_ref (type);
   guint64 u;
 
-  if (!get_bounded_uint (doc, token, G_MAXUINT, &u) || (u & ~(guint64) klass->mask) != 0)
-    return FALSE;
+  return get_bounded_uint (doc, token, G_MAXUINT, &u) && hubs_bind_flags_bits (type, u, value);
+}
 
-  g_value_init (value, type);
-  g_value_set_flags (value, (guint) u);
-  return TRUE;
+typedef struct
+{
+  const HubsJsonDoc *doc;
+  guint token;
+} DocValue;
+
+static JsonNode *
+doc_value_to_node (gconstpointer source)
+{
+  const DocValue *at = source;
+
+  return hubs_json_doc_to_node (at->doc, at->token);
+}
+
+/* JsonNode, JsonObject, JsonArray and json-glib's boxed types. */
+static gboolean
+bind_boxed_from_node (const HubsJsonDoc *doc,
+                      guint              token,
+                      GType              type,
+                      GValue            *value)
+{
+  HubsJsonKind kind = hubs_json_doc_kind (doc, token);
+  DocValue at = { doc, token };
+
+  return hubs_bind_boxed_from_node (type,
+                                    kind == HUBS_JSON_OBJECT ? JSON_NODE_OBJECT :
+                                    kind == HUBS_JSON_ARRAY ? JSON_NODE_ARRAY : JSON_NODE_VALUE,
+                                    doc_value_to_node, &at, value);
 }
 
 static gboolean
@@ -1193,25 +1189,15 @@ bind_boxed (const HubsJsonDoc *doc,
             GValue            *value)
 {
   HubsJsonKind kind = hubs_json_doc_kind (doc, token);
-  JsonNodeType node_type;
   gpointer boxed = NULL;
 
   if (type == JSON_TYPE_NODE)
-    {
-      boxed = hubs_json_doc_to_node (doc, token);
-      if (boxed == NULL)
-        return FALSE;
-    }
+    return bind_boxed_from_node (doc, token, type, value);
   else if (kind == HUBS_JSON_NULL)
     {
       /* Null is a NULL pointer for every other boxed type, provided
        * json-glib would know the type when it is not null. */
-      if (type != G_TYPE_STRV && type != G_TYPE_BYTES && type != G_TYPE_BYTE_ARRAY &&
-          type != G_TYPE_DATE_TIME && type != JSON_TYPE_OBJECT && type != JSON_TYPE_ARRAY &&
-          !json_boxed_can_deserialize (type, JSON_NODE_NULL) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_VALUE) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_OBJECT) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_ARRAY))
+      if (!hubs_boxed_accepts_null (type))
         return FALSE;
     }
   else if (type == G_TYPE_STRV)
@@ -1258,31 +1244,8 @@ bind_boxed (const HubsJsonDoc *doc,
       if (boxed == NULL)
         return FALSE;
     }
-  else if (type == JSON_TYPE_OBJECT || type == JSON_TYPE_ARRAY)
-    {
-      g_autoptr(JsonNode) node = NULL;
-
-      if (kind != (type == JSON_TYPE_OBJECT ? HUBS_JSON_OBJECT : HUBS_JSON_ARRAY))
-        return FALSE;
-      node = hubs_json_doc_to_node (doc, token);
-      if (node == NULL)
-        return FALSE;
-      boxed = type == JSON_TYPE_OBJECT ? (gpointer) json_node_dup_object (node)
-                                       : (gpointer) json_node_dup_array (node);
-    }
   else
-    {
-      g_autoptr(JsonNode) node = NULL;
-
-      node_type = kind == HUBS_JSON_OBJECT ? JSON_NODE_OBJECT :
-                  kind == HUBS_JSON_ARRAY ? JSON_NODE_ARRAY : JSON_NODE_VALUE;
-      if (!json_boxed_can_deserialize (type, node_type))
-        return FALSE;
-      node = hubs_json_doc_to_node (doc, token);
-      if (node == NULL)
-        return FALSE;
-      boxed = json_boxed_deserialize (type, node);
-    }
+    return bind_boxed_from_node (doc, token, type, value);
 
   g_value_init (value, type);
   g_value_take_boxed (value, boxed);
@@ -1295,17 +1258,11 @@ bind_object (const HubsJsonDoc *doc,
              GType              type,
              GValue            *value)
 {
-  g_autoptr(GTypeClass) klass = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  g_autofree const char **names = NULL;
-  g_autofree GValue *values = NULL;
-  g_autofree int *slot_of = NULL;
-  guint n_pspecs = 0, n_set = 0;
+  HubsObjectBuilder builder;
   gboolean ok = TRUE;
   guint end;
-  GObject *object;
 
-  if (!G_TYPE_IS_INSTANTIATABLE (type) || G_TYPE_IS_ABSTRACT (type))
+  if (!hubs_object_type_is_bindable (type))
     return FALSE;
 
   if (hubs_json_doc_kind (doc, token) == HUBS_JSON_NULL)
@@ -1316,72 +1273,29 @@ bind_object (const HubsJsonDoc *doc,
   if (hubs_json_doc_kind (doc, token) != HUBS_JSON_OBJECT)
     return FALSE;
 
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  names = g_new0 (const char *, MAX (n_pspecs, 1));
-  values = g_new0 (GValue, MAX (n_pspecs, 1));
-  slot_of = g_new (int, MAX (n_pspecs, 1));
-  for (guint p = 0; p < n_pspecs; p++)
-    slot_of[p] = -1;
-
+  hubs_object_builder_init (&builder, type);
   end = hubs_json_doc_next (doc, token);
   for (guint key = token + 1; ok && key < end; key = hubs_json_doc_next (doc, key + 1))
     {
       g_autofree char *name = hubs_json_doc_dup_string (doc, key);
-      GParamSpec *pspec = NULL, *target;
-      HubsParamType property_type = { G_TYPE_INVALID, NULL };
-      guint p;
-      int slot;
+      HubsParamType property_type;
+      GParamSpec *pspec;
+      GValue *slot;
 
-      if (name == NULL)
+      if (name == NULL ||
+          (slot = hubs_object_builder_slot (&builder, name, &property_type, &pspec)) == NULL)
         continue;
 
-      for (p = 0; p < n_pspecs; p++)
-        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && hubs_property_name_matches (name, pspecs[p]->name))
-          {
-            pspec = pspecs[p];
-            break;
-          }
-      if (pspec == NULL)
-        continue;
-
-      /* A repeated key keeps its last value, as System.Text.Json does. */
-      slot = slot_of[p];
-      if (slot < 0)
-        {
-          slot = slot_of[p] = (int) n_set++;
-          names[slot] = pspec->name;
-        }
-      else
-        g_value_unset (&values[slot]);
-
-      target = g_param_spec_get_redirect_target (pspec);
-      if (target == NULL)
-        target = pspec;
-      property_type.type = G_PARAM_SPEC_VALUE_TYPE (pspec);
-      if (G_IS_PARAM_SPEC_VARIANT (target))
-        property_type.variant_type = G_PARAM_SPEC_VARIANT (target)->type;
-
-      ok = bind_gtype (doc, key + 1, property_type.type, property_type.variant_type, &values[slot]);
+      ok = bind_gtype (doc, key + 1, property_type.type, property_type.variant_type, slot);
 
       /* Out of the property's range: GObject would clamp it and warn. */
-      if (ok && g_param_value_validate (pspec, &values[slot]))
+      if (ok && g_param_value_validate (pspec, slot))
         ok = FALSE;
     }
 
   if (ok)
-    {
-      object = g_object_new_with_properties (type, n_set, names, values);
-      if (G_IS_INITIALLY_UNOWNED (object))
-        g_object_ref_sink (object);
-      g_value_init (value, type);
-      g_value_take_object (value, object);
-    }
-
-  for (guint s = 0; s < n_set; s++)
-    if (G_IS_VALUE (&values[s]))
-      g_value_unset (&values[s]);
-
+    hubs_object_builder_finish (&builder, value);
+  hubs_object_builder_clear (&builder);
   return ok;
 }
 

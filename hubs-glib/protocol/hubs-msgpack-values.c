@@ -675,35 +675,23 @@ bind_enum (const msgpack_object *o,
            GValue               *value)
 {
   g_autoptr(GEnumClass) klass = g_type_class_ref (type);
-  GEnumValue *found = NULL;
+  const GEnumValue *member = NULL;
   gint64 i;
 
   if (kind_of (o) == MSGPACK_OBJECT_STR)
     {
       g_autofree char *str = hubs_msgpack_dup_string (o);
 
-      if (str == NULL)
-        return FALSE;
-      found = g_enum_get_value_by_nick (klass, str);
-      if (found == NULL)
-        found = g_enum_get_value_by_name (klass, str);
-      for (guint v = 0; found == NULL && v < klass->n_values; v++)
-        if ((klass->values[v].value_nick != NULL && g_ascii_strcasecmp (klass->values[v].value_nick, str) == 0) ||
-            (klass->values[v].value_name != NULL && g_ascii_strcasecmp (klass->values[v].value_name, str) == 0))
-          found = &klass->values[v];
+      if (str != NULL)
+        member = hubs_enum_member_lookup (klass, str);
     }
   else if (get_bounded_int (o, G_MININT, G_MAXINT, &i))
     {
       /* Only declared values: C code switches on them. */
-      found = g_enum_get_value (klass, (int) i);
+      member = g_enum_get_value (klass, (int) i);
     }
 
-  if (found == NULL)
-    return FALSE;
-
-  g_value_init (value, type);
-  g_value_set_enum (value, found->value);
-  return TRUE;
+  return hubs_bind_enum_member (type, member, value);
 }
 
 static gboolean
@@ -711,15 +699,29 @@ bind_flags (const msgpack_object *o,
             GType                 type,
             GValue               *value)
 {
-  g_autoptr(GFlagsClass) klass = g_type_class_ref (type);
   guint64 u;
 
-  if (!get_bounded_uint (o, G_MAXUINT, &u) || (u & ~(guint64) klass->mask) != 0)
-    return FALSE;
+  return get_bounded_uint (o, G_MAXUINT, &u) && hubs_bind_flags_bits (type, u, value);
+}
 
-  g_value_init (value, type);
-  g_value_set_flags (value, (guint) u);
-  return TRUE;
+static JsonNode *
+msgpack_value_to_node (gconstpointer source)
+{
+  return object_to_node (source);
+}
+
+/* JsonNode, JsonObject, JsonArray and json-glib's boxed types. */
+static gboolean
+bind_boxed_from_node (const msgpack_object *o,
+                      GType                 type,
+                      GValue               *value)
+{
+  msgpack_object_type kind = kind_of (o);
+
+  return hubs_bind_boxed_from_node (type,
+                                    kind == MSGPACK_OBJECT_MAP ? JSON_NODE_OBJECT :
+                                    kind == MSGPACK_OBJECT_ARRAY ? JSON_NODE_ARRAY : JSON_NODE_VALUE,
+                                    msgpack_value_to_node, o, value);
 }
 
 static gboolean
@@ -731,21 +733,12 @@ bind_boxed (const msgpack_object *o,
   gpointer boxed = NULL;
 
   if (type == JSON_TYPE_NODE)
-    {
-      boxed = object_to_node (o);
-      if (boxed == NULL)
-        return FALSE;
-    }
+    return bind_boxed_from_node (o, type, value);
   else if (kind == MSGPACK_OBJECT_NIL)
     {
       /* Nil is a NULL pointer for every other boxed type, provided
        * json-glib would know the type when it is not nil. */
-      if (type != G_TYPE_STRV && type != G_TYPE_BYTES && type != G_TYPE_BYTE_ARRAY &&
-          type != G_TYPE_DATE_TIME && type != JSON_TYPE_OBJECT && type != JSON_TYPE_ARRAY &&
-          !json_boxed_can_deserialize (type, JSON_NODE_NULL) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_VALUE) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_OBJECT) &&
-          !json_boxed_can_deserialize (type, JSON_NODE_ARRAY))
+      if (!hubs_boxed_accepts_null (type))
         return FALSE;
     }
   else if (type == G_TYPE_STRV)
@@ -786,31 +779,8 @@ bind_boxed (const msgpack_object *o,
       if (boxed == NULL)
         return FALSE;
     }
-  else if (type == JSON_TYPE_OBJECT || type == JSON_TYPE_ARRAY)
-    {
-      g_autoptr(JsonNode) node = NULL;
-
-      if (kind != (type == JSON_TYPE_OBJECT ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY))
-        return FALSE;
-      node = object_to_node (o);
-      if (node == NULL)
-        return FALSE;
-      boxed = type == JSON_TYPE_OBJECT ? (gpointer) json_node_dup_object (node)
-                                       : (gpointer) json_node_dup_array (node);
-    }
   else
-    {
-      g_autoptr(JsonNode) node = NULL;
-      JsonNodeType node_type = kind == MSGPACK_OBJECT_MAP ? JSON_NODE_OBJECT :
-                               kind == MSGPACK_OBJECT_ARRAY ? JSON_NODE_ARRAY : JSON_NODE_VALUE;
-
-      if (!json_boxed_can_deserialize (type, node_type))
-        return FALSE;
-      node = object_to_node (o);
-      if (node == NULL)
-        return FALSE;
-      boxed = json_boxed_deserialize (type, node);
-    }
+    return bind_boxed_from_node (o, type, value);
 
   g_value_init (value, type);
   g_value_take_boxed (value, boxed);
@@ -822,16 +792,10 @@ bind_object (const msgpack_object *o,
              GType                 type,
              GValue               *value)
 {
-  g_autoptr(GTypeClass) klass = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  g_autofree const char **names = NULL;
-  g_autofree GValue *values = NULL;
-  g_autofree int *slot_of = NULL;
-  guint n_pspecs = 0, n_set = 0;
+  HubsObjectBuilder builder;
   gboolean ok = TRUE;
-  GObject *object;
 
-  if (!G_TYPE_IS_INSTANTIATABLE (type) || G_TYPE_IS_ABSTRACT (type))
+  if (!hubs_object_type_is_bindable (type))
     return FALSE;
 
   if (kind_of (o) == MSGPACK_OBJECT_NIL)
@@ -842,71 +806,28 @@ bind_object (const msgpack_object *o,
   if (kind_of (o) != MSGPACK_OBJECT_MAP)
     return FALSE;
 
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  names = g_new0 (const char *, MAX (n_pspecs, 1));
-  values = g_new0 (GValue, MAX (n_pspecs, 1));
-  slot_of = g_new (int, MAX (n_pspecs, 1));
-  for (guint p = 0; p < n_pspecs; p++)
-    slot_of[p] = -1;
-
+  hubs_object_builder_init (&builder, type);
   for (guint32 i = 0; ok && i < o->via.map.size; i++)
     {
       g_autofree char *name = hubs_msgpack_dup_string (&o->via.map.ptr[i].key);
-      GParamSpec *pspec = NULL, *target;
-      const GVariantType *variant_type = NULL;
-      guint p;
-      int slot;
+      HubsParamType property_type;
+      GParamSpec *pspec;
+      GValue *slot;
 
-      if (name == NULL)
+      if (name == NULL ||
+          (slot = hubs_object_builder_slot (&builder, name, &property_type, &pspec)) == NULL)
         continue;
 
-      for (p = 0; p < n_pspecs; p++)
-        if ((pspecs[p]->flags & G_PARAM_WRITABLE) && hubs_property_name_matches (name, pspecs[p]->name))
-          {
-            pspec = pspecs[p];
-            break;
-          }
-      if (pspec == NULL)
-        continue;
-
-      /* A repeated key keeps its last value. */
-      slot = slot_of[p];
-      if (slot < 0)
-        {
-          slot = slot_of[p] = (int) n_set++;
-          names[slot] = pspec->name;
-        }
-      else
-        g_value_unset (&values[slot]);
-
-      target = g_param_spec_get_redirect_target (pspec);
-      if (target == NULL)
-        target = pspec;
-      if (G_IS_PARAM_SPEC_VARIANT (target))
-        variant_type = G_PARAM_SPEC_VARIANT (target)->type;
-
-      ok = bind_gtype (&o->via.map.ptr[i].val, G_PARAM_SPEC_VALUE_TYPE (pspec), variant_type,
-                       &values[slot]);
+      ok = bind_gtype (&o->via.map.ptr[i].val, property_type.type, property_type.variant_type, slot);
 
       /* Out of the property's range: GObject would clamp it and warn. */
-      if (ok && g_param_value_validate (pspec, &values[slot]))
+      if (ok && g_param_value_validate (pspec, slot))
         ok = FALSE;
     }
 
   if (ok)
-    {
-      object = g_object_new_with_properties (type, n_set, names, values);
-      if (G_IS_INITIALLY_UNOWNED (object))
-        g_object_ref_sink (object);
-      g_value_init (value, type);
-      g_value_take_object (value, object);
-    }
-
-  for (guint s = 0; s < n_set; s++)
-    if (G_IS_VALUE (&values[s]))
-      g_value_unset (&values[s]);
-
+    hubs_object_builder_finish (&builder, value);
+  hubs_object_builder_clear (&builder);
   return ok;
 }
 

@@ -152,7 +152,7 @@ write_boxed (msgpack_packer *pk,
              guint           depth,
              guint           recursion)
 {
-  JsonNodeType node_type;
+  g_autoptr(JsonNode) node = NULL;
 
   if (boxed == NULL)
     msgpack_pack_nil (pk);
@@ -177,24 +177,8 @@ write_boxed (msgpack_packer *pk,
     write_bin (pk, ((GByteArray *) boxed)->data, ((GByteArray *) boxed)->len);
   else if (type == G_TYPE_DATE_TIME)
     write_date_time (pk, boxed);
-  else if (type == JSON_TYPE_NODE)
-    write_node_at (pk, boxed, depth);
-  else if (type == JSON_TYPE_OBJECT || type == JSON_TYPE_ARRAY)
-    {
-      g_autoptr(JsonNode) node = json_node_alloc ();
-
-      if (type == JSON_TYPE_OBJECT)
-        json_node_init_object (node, boxed);
-      else
-        json_node_init_array (node, boxed);
-      write_node_at (pk, node, depth);
-    }
-  else if (json_boxed_can_serialize (type, &node_type))
-    {
-      g_autoptr(JsonNode) node = json_boxed_serialize (type, boxed);
-
-      write_node_at (pk, node, depth);
-    }
+  else if ((node = hubs_boxed_to_node (type, boxed)) != NULL)
+    write_node_at (pk, node, depth);
   else
     {
       g_warning ("Cannot write a value of type %s as MessagePack; writing nil instead",
