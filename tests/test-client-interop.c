@@ -956,6 +956,7 @@ test_client_results (Fixture       *f,
   /* A result the server cannot take as an int fails that call only. */
   answer = ANSWER_STRING;
   message = invoke_error (feature, "AskCaller", 1, &arg);
+  g_test_message ("a string for an int: %s", message);
   g_assert_true (g_str_has_prefix (message, "An unexpected error occurred invoking 'AskCaller' on the server."));
   g_clear_pointer (&message, g_free);
   answer = ANSWER_VALUE;
