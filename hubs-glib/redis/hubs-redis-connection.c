@@ -385,7 +385,9 @@ hubs_redis_connection_free (HubsRedisConnection *self)
     run_waiters (value);
   g_hash_table_unref (self->channels);
 
-  memset (&self->password[0], 0, self->password != NULL ? strlen (self->password) : 0);
+  /* memset() of NULL is undefined even for 0 bytes (UBSan says so) */
+  if (self->password != NULL)
+    memset (self->password, 0, strlen (self->password));
   g_free (self->password);
   g_free (self->address.host);
   g_free (self->address.unix_path);
