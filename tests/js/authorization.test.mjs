@@ -151,12 +151,12 @@ describe("Long Polling renews the connection's user on each poll", { skip: SKIP 
   });
 
   it("a renewed token keeps the connection past its first expiration; then it closes", { timeout: 30_000 }, async () => {
-    // Each poll authenticates "hana" anew, expiring 1.5 s after that poll.
-    const connection = await connectRaw("hana;expires=1.5");
+    // Each poll authenticates "hana" anew, expiring 3 s after that poll.
+    const connection = await connectRaw("hana;expires=3");
     const started = Date.now();
     let n = 0;
-    while (Date.now() - started < 3500) {
-      const answer = await connection.call(`${++n}`, "Echo", [`${n}`], "hana;expires=1.5");
+    while (Date.now() - started < 6500) {
+      const answer = await connection.call(`${++n}`, "Echo", [`${n}`], "hana;expires=3");
       assert.equal(answer.result, `${n}`, "still open, well past the first token's expiration");
       await delay(300);
     }
