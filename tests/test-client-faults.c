@@ -463,6 +463,134 @@ test_fault (gconstpointer data)
   g_ptr_array_unref (f->closed);
 }
 
+/* The same over the HTTP transports: a SoupServer negotiates one of them
+ * and answers the Server-Sent Events request or the second poll with the
+ * handshake answer and then the fault. */
+
+typedef struct
+{
+  const char *name;
+  HubsTransportType transport;
+  const char *fault;            /* after the handshake answer */
+  gsize fault_repeat;           /* the fault's text this many times */
+  int code;
+  const char *message_prefix;
+} HttpFault;
+
+static const HttpFault http_faults[] = {
+  { "sse/oversized-event", HUBS_TRANSPORT_SERVER_SENT_EVENTS, "x", 70000,
+    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent an event larger than the maximum receive size of 65536B." },
+  { "sse/bad-json", HUBS_TRANSPORT_SERVER_SENT_EVENTS, "{\"type\":1,\x1e", 1,
+    HUBS_ERROR_INVALID_DATA, "Error reading JSON." },
+  { "longpolling/oversized-message", HUBS_TRANSPORT_LONG_POLLING, "x", 70000,
+    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent a message larger than the maximum receive size of 65536B." },
+  { "longpolling/bad-json", HUBS_TRANSPORT_LONG_POLLING, "{\"type\":1,\x1e", 1,
+    HUBS_ERROR_INVALID_DATA, "Error reading JSON." },
+};
+
+typedef struct
+{
+  const HttpFault *fault;
+  guint n_polls;
+} HttpPeer;
+
+static void
+http_negotiate (SoupServer        *server,
+                SoupServerMessage *message,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  HttpPeer *peer = user_data;
+  g_autofree char *body = NULL;
+
+  body = g_strdup_printf ("{\"negotiateVersion\":1,\"connectionId\":\"c\",\"connectionToken\":\"t\","
+                          "\"availableTransports\":[{\"transport\":\"%s\",\"transferFormats\":[\"Text\"]}]}",
+                          peer->fault->transport == HUBS_TRANSPORT_LONG_POLLING ? "LongPolling" : "ServerSentEvents");
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
+http_transport (SoupServer        *server,
+                SoupServerMessage *message,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  HttpPeer *peer = user_data;
+  const HttpFault *fault = peer->fault;
+  gboolean sse = fault->transport == HUBS_TRANSPORT_SERVER_SENT_EVENTS;
+  g_autoptr(GString) body = NULL;
+
+  if (!g_str_equal (soup_server_message_get_method (message), "GET"))
+    {
+      /* The handshake and other sends; the DELETE of a stop */
+      soup_server_message_set_status (message, g_str_equal (soup_server_message_get_method (message), "DELETE") ?
+                                      SOUP_STATUS_ACCEPTED : SOUP_STATUS_OK, NULL);
+      return;
+    }
+
+  body = g_string_new (NULL);
+  if (!sse && peer->n_polls++ != 1)
+    {
+      /* The first poll connects; those after the fault end it. */
+      soup_server_message_set_status (message, peer->n_polls == 1 ? SOUP_STATUS_OK : SOUP_STATUS_NO_CONTENT, NULL);
+      return;
+    }
+  g_string_append (body, sse ? "data: {}\x1e\n\ndata: " : "{}\x1e");
+  for (gsize i = 0; i < fault->fault_repeat; i++)
+    g_string_append (body, fault->fault);
+  if (sse)
+    g_string_append (body, "\n\n");
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (message, sse ? "text/event-stream" : "text/plain", SOUP_MEMORY_COPY,
+                                    body->str, body->len);
+}
+
+static void
+test_http_fault (gconstpointer data)
+{
+  const HttpFault *fault = data;
+  HttpPeer peer = { fault, };
+  Fixture fixture = { g_ptr_array_new_with_free_func (error_free_nullable) };
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  GSList *uris;
+  GError *closed;
+
+  soup_server_add_handler (server, "/hub/negotiate", http_negotiate, &peer, NULL);
+  soup_server_add_handler (server, "/hub", http_transport, &peer, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  url = g_strdup_printf ("http://127.0.0.1:%d/hub", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  connection = g_object_new (HUBS_TYPE_CONNECTION, "url", url, "transports", fault->transport,
+                             "max-receive-size", MAX_RECEIVE, NULL);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), &fixture);
+  hubs_connection_start_async (connection, NULL, got_result, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (hubs_connection_start_finish (connection, result, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (fixture.closed->len == 1);
+  closed = fixture.closed->pdata[0];
+  g_assert_nonnull (closed);
+  g_test_message ("%s: %s", fault->name, closed->message);
+  g_assert_error (closed, HUBS_ERROR, fault->code);
+  g_assert_true (g_str_has_prefix (closed->message, fault->message_prefix));
+  g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_DISCONNECTED);
+
+  g_clear_object (&connection);
+  spin (20);
+  soup_server_disconnect (server);
+  g_ptr_array_unref (fixture.closed);
+}
+
 /* The real server, killed or stopped mid-call */
 
 #ifdef __linux__
@@ -725,6 +853,12 @@ main (int   argc,
       g_autofree char *path = g_strdup_printf ("/hubs/client-faults/%s", faults[i].name);
 
       g_test_add_data_func (path, &faults[i], test_fault);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (http_faults); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hubs/client-faults/%s", http_faults[i].name);
+
+      g_test_add_data_func (path, &http_faults[i], test_http_fault);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (outages); i++)
     {
