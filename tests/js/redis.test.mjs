@@ -27,6 +27,13 @@ import { haveRedis, startRedis } from "./lib/redis.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const SKIP = !haveRedis() && "redis-server is not installed (Debian: redis-server)";
+/**
+ * ASP.NET Core's backplane (tests/aspnetcore-redis, HUBS_INTEROP_SERVER="dotnet
+ * …/RedisInterop.dll"), which proves these expectations right: it has no
+ * --metrics and no unix-socket address, and its shutdown may wait for the
+ * 30 s acknowledgement of a group add that no server answers.
+ */
+const REFERENCE = /dotnet/.test((process.env.HUBS_INTEROP_SERVER ?? "").trim().split(/ +/)[0]);
 const T = { timeout: 30_000 };
 const HAVE_MSGPACK = await import("@microsoft/signalr-protocol-msgpack").then(() => true, () => false);
 
@@ -80,7 +87,7 @@ function useCluster(count, { extraArgs = [], unix = false } = {}) {
         process.stderr.write(`--- server ${index} stderr (exit ${code}, signal ${signal}) ---\n${stderr}\n`);
       }
       const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)/.exec(stderr);
-      if (code !== 0 || report) {
+      if ((code !== 0 && !REFERENCE) || report) {
         problems.push(`server ${index} ended with exit ${code}, signal ${signal}` +
           (report ? `, and reported: ${report[0]}` : "") + `\n--- its stderr ---\n${stderr}`);
       }
@@ -503,7 +510,8 @@ describe("client results across servers (TestHub's /clientresult)", { skip: SKIP
   });
 });
 
-describe("two servers on a Redis unix socket", { skip: SKIP }, () => {
+describe("two servers on a Redis unix socket",
+  { skip: SKIP || (REFERENCE && "the reference's --redis takes host:port only") }, () => {
   const cluster = useCluster(2, { unix: true });
 
   it("--redis unix:/path: a group and a user across the servers", T, async (t) => {
@@ -521,7 +529,8 @@ describe("two servers on a Redis unix socket", { skip: SKIP }, () => {
   });
 });
 
-describe("Redis restarted while clients send", { skip: SKIP }, () => {
+describe("Redis restarted while clients send",
+  { skip: SKIP || (REFERENCE && "/metrics is hubs-glib's") }, () => {
   const cluster = useCluster(2, { extraArgs: ["--metrics"] });
   const A = () => cluster.servers[0];
   const B = () => cluster.servers[1];
