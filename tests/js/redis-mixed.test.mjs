@@ -160,12 +160,15 @@ describe("hubs-glib and ASP.NET Core on one Redis", { skip: SKIP }, () => {
   }, { timeout: 300_000 });
 
   after(async () => {
-    try {
-      await stopChecked(hubs, "the hubs-glib interop server");
-      await stopChecked(aspnet, "the ASP.NET Core server");
-    } finally {
-      await redis?.stop();
-    }
+    // Every server is stopped, whatever the first one's end says, so that
+    // no child keeps this process (and its test) alive.
+    const ends = await Promise.allSettled([
+      stopChecked(hubs, "the hubs-glib interop server"),
+      stopChecked(aspnet, "the ASP.NET Core server"),
+    ]);
+    await redis?.stop();
+    const failed = ends.find((end) => end.status === "rejected");
+    if (failed) throw failed.reason;
   }, { timeout: 30_000 });
 
   let fenceCount = 0;
