@@ -86,7 +86,8 @@ function useCluster(count, { extraArgs = [], unix = false } = {}) {
       if (process.env.HUBS_TEST_SERVER_LOG) {
         process.stderr.write(`--- server ${index} stderr (exit ${code}, signal ${signal}) ---\n${stderr}\n`);
       }
-      const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)/.exec(stderr);
+      // (PyGObject turns a GLib critical into a Python "Warning: …".)
+      const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)|Warning: \S+: assertion '.*' failed/.exec(stderr);
       if ((code !== 0 && !REFERENCE) || report) {
         problems.push(`server ${index} ended with exit ${code}, signal ${signal}` +
           (report ? `, and reported: ${report[0]}` : "") + `\n--- its stderr ---\n${stderr}`);
