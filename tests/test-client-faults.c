@@ -482,8 +482,14 @@ static const HttpFault http_faults[] = {
     HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent an event larger than the maximum receive size of 65536B." },
   { "sse/bad-json", HUBS_TRANSPORT_SERVER_SENT_EVENTS, "{\"type\":1,\x1e", 1,
     HUBS_ERROR_INVALID_DATA, "Error reading JSON." },
-  { "longpolling/oversized-message", HUBS_TRANSPORT_LONG_POLLING, "x", 70000,
-    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent a message larger than the maximum receive size of 65536B." },
+  /* A single line of any length: GDataInputStream would keep it all */
+  { "sse/endless-line", HUBS_TRANSPORT_SERVER_SENT_EVENTS, "x", 1 << 20,
+    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent an event larger than the maximum receive size of 65536B." },
+  { "sse/multiline-event", HUBS_TRANSPORT_SERVER_SENT_EVENTS, "xxxxxxxxxx\r\ndata: ", 10000,
+    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent an event larger than the maximum receive size of 65536B." },
+  /* A poll's body beyond the limit is not read whole. */
+  { "longpolling/oversized-body", HUBS_TRANSPORT_LONG_POLLING, "x", 1 << 20,
+    HUBS_ERROR_MESSAGE_TOO_LARGE, "The server sent a response larger than the maximum receive size of 65536B." },
   { "longpolling/bad-json", HUBS_TRANSPORT_LONG_POLLING, "{\"type\":1,\x1e", 1,
     HUBS_ERROR_INVALID_DATA, "Error reading JSON." },
 };
@@ -532,20 +538,26 @@ http_transport (SoupServer        *server,
     }
 
   body = g_string_new (NULL);
-  if (!sse && peer->n_polls++ != 1)
+  if (!sse)
     {
-      /* The first poll connects; those after the fault end it. */
-      soup_server_message_set_status (message, peer->n_polls == 1 ? SOUP_STATUS_OK : SOUP_STATUS_NO_CONTENT, NULL);
+      /* The first poll connects, the second answers the handshake, the
+       * third brings the fault, those after end the connection. */
+      peer->n_polls++;
+      if (peer->n_polls == 2)
+        g_string_append (body, "{}\x1e");
+      else if (peer->n_polls == 3)
+        for (gsize i = 0; i < fault->fault_repeat; i++)
+          g_string_append (body, fault->fault);
+      soup_server_message_set_status (message, peer->n_polls <= 3 ? SOUP_STATUS_OK : SOUP_STATUS_NO_CONTENT, NULL);
+      soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_COPY, body->str, body->len);
       return;
     }
-  g_string_append (body, sse ? "data: {}\x1e\n\ndata: " : "{}\x1e");
+  g_string_append (body, "data: {}\x1e\n\ndata: ");
   for (gsize i = 0; i < fault->fault_repeat; i++)
     g_string_append (body, fault->fault);
-  if (sse)
-    g_string_append (body, "\n\n");
+  g_string_append (body, "\n\n");
   soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (message, sse ? "text/event-stream" : "text/plain", SOUP_MEMORY_COPY,
-                                    body->str, body->len);
+  soup_server_message_set_response (message, "text/event-stream", SOUP_MEMORY_COPY, body->str, body->len);
 }
 
 static void

@@ -34,14 +34,14 @@ polled (GObject      *source,
         gpointer      user_data)
 {
   g_autoptr(GTask) first = user_data;   /* the connect task, for the first poll */
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  SoupMessage *message = hubs_client_send_and_read_get_message (result);
   HubsClientLongPollingTransport *self;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GObject) keep = NULL;
   guint status;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  body = hubs_client_send_and_read_finish (result, &error);
   self = g_object_get_data (G_OBJECT (message), "hubs-transport");
   keep = g_object_ref (G_OBJECT (self));
 
@@ -113,9 +113,10 @@ poll_once (HubsClientLongPollingTransport *self,
     }
   hubs_client_transport_apply_headers (HUBS_CLIENT_TRANSPORT (self), message);
   g_object_set_data_full (G_OBJECT (message), "hubs-transport", g_object_ref (self), g_object_unref);
-  soup_session_send_and_read_async (options->session, message, G_PRIORITY_DEFAULT,
-                                    first != NULL ? g_task_get_cancellable (first) : self->poll_cancellable,
-                                    polled, first != NULL ? g_object_ref (first) : NULL);
+  /* A poll's body is read whole; max-receive-size bounds it. */
+  hubs_client_send_and_read_async (options->session, message, options->max_receive_size,
+                                   first != NULL ? g_task_get_cancellable (first) : self->poll_cancellable,
+                                   polled, first != NULL ? g_object_ref (first) : NULL);
 }
 
 static void

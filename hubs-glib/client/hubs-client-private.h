@@ -138,6 +138,15 @@ void                 hubs_client_transport_post       (HubsClientTransport *self
                                                        GBytes              *data);
 void                 hubs_client_transport_cancel_posts (HubsClientTransport *self);
 GError              *hubs_client_http_error           (SoupMessage         *message);
+void                 hubs_client_send_and_read_async  (SoupSession         *session,
+                                                       SoupMessage         *message,
+                                                       gsize                max,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GBytes              *hubs_client_send_and_read_finish (GAsyncResult        *result,
+                                                       GError             **error);
+SoupMessage         *hubs_client_send_and_read_get_message (GAsyncResult   *result);
 char                *hubs_client_poll_url             (const char          *url);
 
 GType hubs_client_websocket_transport_get_type    (void);

@@ -16,8 +16,10 @@ typedef struct
 {
   HubsClientTransport parent_instance;
 
-  GDataInputStream *input;
+  GInputStream *input;
   GCancellable *cancellable;
+  GByteArray *pending;          /* the line still being read */
+  gboolean after_cr;            /* a CR ended the last line: skip an LF */
   GString *event;
   gboolean has_data;
   gboolean stopping;
@@ -84,36 +86,84 @@ process_line (HubsClientSseTransport *self,
     }
 }
 
+/* Splits what arrived into lines ended by CRLF, LF or CR, as the event
+ * stream format says. GDataInputStream would do it, but would also keep a
+ * line of any length. */
 static void
-line_read (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+chunk_read (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   HubsClientSseTransport *self = user_data;
   g_autoptr(GObject) keep = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(GBytes) chunk = NULL;
+  const guint8 *data;
   gsize length;
+  gsize start = 0;
+  gsize max;
 
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, &length, &error);
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
   if (self->stopping)
     return;
-  if (line == NULL)
+  if (chunk == NULL || g_bytes_get_size (chunk) == 0)
     {
       /* The end of the stream is the end of the connection. */
       hubs_client_transport_stop (HUBS_CLIENT_TRANSPORT (self), error);
       return;
     }
-  process_line (self, line);
-  if (!self->stopping && !hubs_client_transport_is_closed (HUBS_CLIENT_TRANSPORT (self)))
+
+  data = g_bytes_get_data (chunk, &length);
+  for (gsize i = 0; i < length && !self->stopping; i++)
+    {
+      if (data[i] == '\n' && self->after_cr && i == start && self->pending->len == 0)
+        {
+          start = i + 1;
+          self->after_cr = FALSE;
+          continue;
+        }
+      self->after_cr = FALSE;
+      if (data[i] != '\n' && data[i] != '\r')
+        continue;
+      self->after_cr = data[i] == '\r';
+      g_byte_array_append (self->pending, data + start, i - start);
+      start = i + 1;
+      if (!g_utf8_validate ((const char *) self->pending->data, self->pending->len, NULL))
+        {
+          g_autoptr(GError) invalid = g_error_new_literal (HUBS_ERROR, HUBS_ERROR_INVALID_DATA,
+                                                           "Invalid UTF-8 in the event stream.");
+
+          hubs_client_transport_stop (HUBS_CLIENT_TRANSPORT (self), invalid);
+          return;
+        }
+      g_byte_array_append (self->pending, (const guint8 *) "", 1);
+      process_line (self, (const char *) self->pending->data);
+      g_byte_array_set_size (self->pending, 0);
+    }
+  if (self->stopping)
+    return;
+  g_byte_array_append (self->pending, data + start, length - start);
+
+  max = hubs_client_transport_get_options (HUBS_CLIENT_TRANSPORT (self))->max_receive_size;
+  if (max > 0 && self->event->len + self->pending->len > max)
+    {
+      g_autoptr(GError) too_large = g_error_new (HUBS_ERROR, HUBS_ERROR_MESSAGE_TOO_LARGE,
+                                                 "The server sent an event larger than the maximum "
+                                                 "receive size of %" G_GSIZE_FORMAT "B.", max);
+
+      g_byte_array_set_size (self->pending, 0);
+      hubs_client_transport_stop (HUBS_CLIENT_TRANSPORT (self), too_large);
+      return;
+    }
+  if (!hubs_client_transport_is_closed (HUBS_CLIENT_TRANSPORT (self)))
     read_next_line (self);
 }
 
 static void
 read_next_line (HubsClientSseTransport *self)
 {
-  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, self->cancellable,
-                                       line_read, g_object_ref (self));
+  g_input_stream_read_bytes_async (self->input, 16384, G_PRIORITY_DEFAULT, self->cancellable,
+                                   chunk_read, g_object_ref (self));
 }
 
 static void
@@ -143,8 +193,7 @@ opened (GObject      *source,
       return;
     }
 
-  self->input = g_data_input_stream_new (stream);
-  g_data_input_stream_set_newline_type (self->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  self->input = g_steal_pointer (&stream);
   g_task_return_boolean (task, TRUE);
   read_next_line (self);
 }
@@ -254,6 +303,7 @@ hubs_client_sse_transport_finalize (GObject *object)
   g_clear_object (&self->input);
   g_clear_object (&self->cancellable);
   g_string_free (self->event, TRUE);
+  g_byte_array_unref (self->pending);
 
   G_OBJECT_CLASS (hubs_client_sse_transport_parent_class)->finalize (object);
 }
@@ -274,4 +324,5 @@ hubs_client_sse_transport_init (HubsClientSseTransport *self)
 {
   self->cancellable = g_cancellable_new ();
   self->event = g_string_new (NULL);
+  self->pending = g_byte_array_new ();
 }

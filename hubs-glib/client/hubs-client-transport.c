@@ -333,3 +333,132 @@ hubs_client_poll_url (const char *url)
   return g_strdup_printf ("%s%c_=%" G_GINT64_FORMAT, url, strchr (url, '?') == NULL ? '?' : '&',
                           g_get_real_time () / 1000);
 }
+
+/* soup_session_send_and_read_async() with a limit: a body beyond @max
+ * bytes (0: none) fails with %HUBS_ERROR_MESSAGE_TOO_LARGE before more of
+ * it is kept, where libsoup would read it whole. */
+
+#define BODY_CHUNK 16384
+
+typedef struct
+{
+  SoupMessage *message;
+  GInputStream *stream;
+  GByteArray *body;
+  gsize max;
+} BodyRead;
+
+static void
+body_read_free (gpointer data)
+{
+  BodyRead *read = data;
+
+  g_clear_object (&read->message);
+  g_clear_object (&read->stream);
+  g_clear_pointer (&read->body, g_byte_array_unref);
+  g_free (read);
+}
+
+static void body_chunk_read (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+body_read_next (GTask *task)
+{
+  BodyRead *read = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (read->stream, BODY_CHUNK, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), body_chunk_read, task);
+}
+
+static void
+body_chunk_read (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  BodyRead *read = g_task_get_task_data (task);
+  g_autoptr(GBytes) chunk = NULL;
+  GError *error = NULL;
+
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (chunk == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  if (g_bytes_get_size (chunk) == 0)
+    {
+      g_input_stream_close_async (read->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      g_task_return_pointer (task, g_byte_array_free_to_bytes (g_steal_pointer (&read->body)),
+                             (GDestroyNotify) g_bytes_unref);
+      g_object_unref (task);
+      return;
+    }
+  if (read->max > 0 && read->body->len + g_bytes_get_size (chunk) > read->max)
+    {
+      g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_MESSAGE_TOO_LARGE,
+                               "The server sent a response larger than the maximum receive size of %"
+                               G_GSIZE_FORMAT "B.", read->max);
+      g_object_unref (task);
+      return;
+    }
+  g_byte_array_append (read->body, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  body_read_next (task);
+}
+
+static void
+body_sent (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GTask *task = user_data;
+  BodyRead *read = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  read->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (read->stream == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  body_read_next (task);
+}
+
+void
+hubs_client_send_and_read_async (SoupSession         *session,
+                                 SoupMessage         *message,
+                                 gsize                max,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  BodyRead *read = g_new0 (BodyRead, 1);
+
+  g_task_set_source_tag (task, hubs_client_send_and_read_async);
+  g_task_set_name (task, "[hubs] HTTP request");
+  read->message = g_object_ref (message);
+  read->body = g_byte_array_new ();
+  read->max = max;
+  g_task_set_task_data (task, read, body_read_free);
+  soup_session_send_async (session, message, G_PRIORITY_DEFAULT, cancellable, body_sent, task);
+}
+
+GBytes *
+hubs_client_send_and_read_finish (GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+SoupMessage *
+hubs_client_send_and_read_get_message (GAsyncResult *result)
+{
+  BodyRead *read = g_task_get_task_data (G_TASK (result));
+
+  return read->message;
+}

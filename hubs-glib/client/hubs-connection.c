@@ -1079,8 +1079,8 @@ hubs_connection_class_init (HubsConnectionClass *klass)
    *
    * The largest message, in bytes, the connection accepts from the server
    * (16 MiB by default; 0 for no limit, as in the reference clients). It
-   * also bounds a WebSocket frame and a Server-Sent Events event, and the
-   * handshake answer. A server that sends more loses the connection with
+   * also bounds a WebSocket frame, a Server-Sent Events event and each of
+   * its lines, the body of a long poll, and the handshake answer. A server that sends more loses the connection with
    * %HUBS_ERROR_MESSAGE_TOO_LARGE, as after any other protocol error, which
    * fails the calls waiting and reconnects when automatic reconnect is on.
    *
