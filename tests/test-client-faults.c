@@ -77,6 +77,7 @@ typedef enum
   EXPECT_CLOSED,                /* starts, then closes with the error */
   EXPECT_CALL_FAILS,            /* a call is under way when it closes */
   EXPECT_ALIVE,                 /* stays connected */
+  EXPECT_CALL_REJECTED,         /* a call fails, the connection stays */
 } Expect;
 
 typedef struct
@@ -269,7 +270,7 @@ peer_run (GThreadedSocketService *service,
         write_frame (output, fault->frames[i].first, fault->frames[i].payload, length, announced);
 
       /* After the handshake answer, a call to fail, when the case has one */
-      if (i == 0 && fault->expect == EXPECT_CALL_FAILS)
+      if (i == 0 && (fault->expect == EXPECT_CALL_FAILS || fault->expect == EXPECT_CALL_REJECTED))
         {
           if (!read_frame (input, &opcode, payload))
             return TRUE;
@@ -333,6 +334,11 @@ static const Fault faults[] = {
     EXPECT_CLOSED, 0, 0, "" },
   { "bad-opcode", "json", { HANDSHAKE_OK, { 0x83, "x", 1 } },
     EXPECT_CLOSED, 0, 0, "" },
+  /* A StreamItem for a call that is not a stream rejects the call, as in
+   * HubConnection.ts; its Completion, later, is ignored. */
+  { "stream-item-for-invoke", "json", { HANDSHAKE_OK, { TEXT, "{\"type\":2,\"invocationId\":\"0\",\"item\":1}\x1e"
+                                                      "{\"type\":3,\"invocationId\":\"0\",\"result\":2}\x1e", -1 } },
+    EXPECT_CALL_REJECTED, 0, HUBS_ERROR_INVALID_DATA, "Unexpected message type: 2" },
   /* Silent once connected: the server timeout */
   { "silent", "json", { HANDSHAKE_OK },
     EXPECT_CALL_FAILS, 0, HUBS_ERROR_TIMED_OUT, "Server timeout elapsed without receiving a message from the server." },
@@ -432,6 +438,25 @@ test_fault (gconstpointer data)
       WAIT_UNTIL (f->closed->len == 1);
       assert_fault_error (fault, f->closed->pdata[0]);
       g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_DISCONNECTED);
+      break;
+
+    case EXPECT_CALL_REJECTED:
+      g_assert_no_error (error);
+      g_assert_true (started);
+      hubs_connection_invoke_async (connection, "Pending", 0, NULL, G_TYPE_INT, NULL, got_result, &call);
+      WAIT_UNTIL (call != NULL);
+      g_assert_false (hubs_connection_invoke_finish (connection, call, NULL, &error));
+      assert_fault_error (fault, error);
+      spin (100);
+      g_assert_cmpuint (f->closed->len, ==, 0);
+      g_assert_cmpint (hubs_connection_get_state (connection), ==, HUBS_CONNECTION_STATE_CONNECTED);
+      {
+        g_autoptr(GAsyncResult) stopped = NULL;
+
+        hubs_connection_stop_async (connection, NULL, got_result, &stopped);
+        WAIT_UNTIL (stopped != NULL);
+        g_assert_true (hubs_connection_stop_finish (connection, stopped, NULL));
+      }
       break;
 
     case EXPECT_ALIVE:

@@ -191,7 +191,15 @@ dispatch_result (HubsConnection *self,
       g_autoptr(GError) error = NULL;
 
       if (call->stream == NULL)
-        return;
+        {
+          /* HubConnection.ts invoke(): a StreamItem rejects the call. */
+          g_hash_table_steal (self->pending, message->invocation_id);
+          if (call->task != NULL)
+            g_task_return_new_error (call->task, HUBS_ERROR, HUBS_ERROR_INVALID_DATA,
+                                     "Unexpected message type: %d", HUBS_MESSAGE_STREAM_ITEM);
+          hubs_connection_pending_call_free (call);
+          return;
+        }
       if (!self->protocol->bind_value (message, &type, &item, &error))
         {
           g_autoptr(HubsClientStream) stream = g_object_ref (call->stream);
