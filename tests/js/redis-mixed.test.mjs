@@ -17,7 +17,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -55,20 +55,55 @@ const SKIP = !haveDotnet() ? "dotnet is not installed: no ASP.NET Core server to
   : !haveRedis() ? "redis-server is not installed"
   : false;
 
-/** Builds the ASP.NET Core app when its dll is missing or older than a source. */
+function appUpToDate() {
+  if (!existsSync(APP_DLL)) return false;
+  const built = statSync(APP_DLL).mtimeMs;
+  return APP_SOURCES.every((file) => !existsSync(file) || statSync(file).mtimeMs <= built);
+}
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Builds the ASP.NET Core app when its dll is missing or older than a
+ * source, one build at a time (the C and the Python server's runs of this
+ * file may start together): a lock file in obj/, taken over when older than
+ * the build's own time limit.
+ */
 function buildApp() {
-  if (existsSync(APP_DLL)) {
-    const built = statSync(APP_DLL).mtimeMs;
-    if (APP_SOURCES.every((file) => !existsSync(file) || statSync(file).mtimeMs <= built)) return;
+  if (appUpToDate()) return;
+  mkdirSync(path.join(APP_DIR, "obj"), { recursive: true });
+  const lock = path.join(APP_DIR, "obj", "hubs-test-build.lock");
+  const deadline = Date.now() + 300_000;
+  let fd;
+  for (;;) {
+    try {
+      fd = openSync(lock, "wx");
+      break;
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) unlinkSync(lock);
+      } catch { /* gone meanwhile */ }
+      if (Date.now() > deadline) throw new Error(`${lock}: another build did not end`);
+      sleepSync(500);
+    }
   }
-  const result = spawnSync("dotnet", ["build", "-c", "Release", "--nologo", "-v", "quiet"], {
-    cwd: APP_DIR,
-    encoding: "utf8",
-    timeout: 280_000,
-    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" },
-  });
-  if (result.status !== 0) {
-    throw new Error(`dotnet build of ${APP_DIR} failed (status ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  try {
+    if (appUpToDate()) return;
+    const result = spawnSync("dotnet", ["build", "-c", "Release", "--nologo", "-v", "quiet"], {
+      cwd: APP_DIR,
+      encoding: "utf8",
+      timeout: 280_000,
+      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" },
+    });
+    if (result.status !== 0) {
+      throw new Error(`dotnet build of ${APP_DIR} failed (status ${result.status}):\n${result.stdout}\n${result.stderr}`);
+    }
+  } finally {
+    closeSync(fd);
+    unlinkSync(lock);
   }
 }
 
