@@ -391,6 +391,28 @@ describe("hubs-glib and ASP.NET Core on one Redis", { skip: SKIP }, () => {
     });
   }
 
+  describe("JSON and MessagePack clients together", () => {
+    it("messages cross between a JSON and a MessagePack client on different servers", T, async (t) => {
+      const start = async (server, protocol) => {
+        const c = await open(t, `${server.url}/featurehub`, { transport: "WebSockets", protocol, start: false });
+        const m = { c, welcome: listen(c, "Welcome"), message: listen(c, "Message") };
+        await withTimeout(c.start(), 10_000, `start() of a ${protocol} client`);
+        [m.id] = await m.welcome.next();
+        return m;
+      };
+      const hJson = await start(hubs, "json");
+      const aPack = await start(aspnet, "messagepack");
+      const hPack = await start(hubs, "messagepack");
+      const aJson = await start(aspnet, "json");
+      await hJson.c.invoke("SendToConnections", [aPack.id, aJson.id], "from JSON on hubs-glib");
+      assert.deepEqual(await aPack.message.next(), [hJson.id, "from JSON on hubs-glib"]);
+      assert.deepEqual(await aJson.message.next(), [hJson.id, "from JSON on hubs-glib"]);
+      await aPack.c.invoke("SendToConnections", [hJson.id, hPack.id], "from MessagePack on ASP.NET Core");
+      assert.deepEqual(await hJson.message.next(), [aPack.id, "from MessagePack on ASP.NET Core"]);
+      assert.deepEqual(await hPack.message.next(), [aPack.id, "from MessagePack on ASP.NET Core"]);
+    });
+  });
+
   describe("client results across servers", () => {
     for (const protocol of ["json", "messagepack"]) {
       it(`a value and an error of a ${protocol} client, both ways`, T, async (t) => {
@@ -523,10 +545,21 @@ describe("hubs-glib and ASP.NET Core on one Redis", { skip: SKIP }, () => {
       assert.deepEqual(normal(h), normal(a), describeBytes("the SendToAllExcept payloads", reference, ours));
       assert.deepEqual(a[0], excluded);
       assert.deepEqual(Object.keys(h[1]), Object.keys(a[1]), "the protocols, in the same order");
-      // The JSON text itself, member order included.
-      const jsonText = (payload, callerId) =>
-        Buffer.from(msgpackDecode(payload)[1].json).toString("utf8").replaceAll(callerId, "CALLER");
-      assert.equal(jsonText(ours, callerIdOf(h)), jsonText(reference, callerIdOf(a)), "the framed JSON messages");
+      // The framed bytes of every protocol, with the caller's id masked:
+      // member order, integer and string encodings included.
+      const masked = (payload, callerId, protocolName) => {
+        const framed = Buffer.from(msgpackDecode(payload)[1][protocolName]);
+        const id = Buffer.from(callerId);
+        for (let at = framed.indexOf(id); at >= 0; at = framed.indexOf(id, at + 1)) framed.fill(0x2a, at, at + id.length);
+        return framed;
+      };
+      assert.equal(callerIdOf(h).length, callerIdOf(a).length, "connection ids of the same length");
+      for (const protocolName of Object.keys(a[1])) {
+        const mine = masked(ours, callerIdOf(h), protocolName);
+        const theirs = masked(reference, callerIdOf(a), protocolName);
+        assert.ok(mine.equals(theirs), `the framed ${protocolName} messages differ (caller id masked)\n` +
+          `  ASP.NET Core: ${hex(theirs)}\n  hubs-glib:    ${hex(mine)}`);
+      }
     });
 
     /** Skips the Joined/Left traffic of connections coming and going. */
