@@ -628,6 +628,52 @@ test_http_fault (gconstpointer data)
   g_ptr_array_unref (fixture.closed);
 }
 
+/* A TCP peer that accepts and then says nothing: the HTTP timeout */
+
+static gboolean
+hold_connection (GSocketService    *service,
+                 GSocketConnection *connection,
+                 GObject           *source_object,
+                 GPtrArray         *held)
+{
+  g_ptr_array_add (held, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+test_silent_peer (void)
+{
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  gint64 started;
+  guint16 port;
+
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (hold_connection), held);
+  g_socket_service_start (service);
+
+  url = g_strdup_printf ("http://127.0.0.1:%u/hub", port);
+  connection = g_object_new (HUBS_TYPE_CONNECTION, "url", url, "http-timeout", 1000, NULL);
+  started = g_get_monotonic_time ();
+  hubs_connection_start_async (connection, NULL, got_result, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_false (hubs_connection_start_finish (connection, result, &error));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_true (g_str_has_prefix (error->message, "Failed to complete negotiation with the server: "));
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpuint (held->len, >=, 1);
+
+  g_clear_object (&connection);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+}
+
 /* The real server, killed or stopped mid-call */
 
 #ifdef __linux__
@@ -891,6 +937,7 @@ main (int   argc,
 
       g_test_add_data_func (path, &faults[i], test_fault);
     }
+  g_test_add_func ("/hubs/client-faults/silent-peer", test_silent_peer);
   for (gsize i = 0; i < G_N_ELEMENTS (http_faults); i++)
     {
       g_autofree char *path = g_strdup_printf ("/hubs/client-faults/%s", http_faults[i].name);

@@ -68,6 +68,7 @@ struct _HubsConnection
   guint keep_alive_interval;
   guint handshake_timeout;
   guint max_receive_size;
+  guint http_timeout;
   gboolean automatic_reconnect;
   gboolean stateful_reconnect;
   GTlsDatabase *tls_database;

@@ -60,6 +60,8 @@
 /* Far above what SignalR servers send by default (ASP.NET Core refuses to
  * receive more than 32 KB), far below what would hurt a desktop. */
 #define DEFAULT_MAX_RECEIVE_SIZE (16 * 1024 * 1024)
+/* HttpConnectionOptions.timeout of the JavaScript client */
+#define DEFAULT_HTTP_TIMEOUT_MS 100000
 
 static const gint64 default_retry_delays[] = { 0, 2000, 10000, 30000 };
 
@@ -74,6 +76,7 @@ enum
   PROP_KEEP_ALIVE_INTERVAL,
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MAX_RECEIVE_SIZE,
+  PROP_HTTP_TIMEOUT,
   PROP_AUTOMATIC_RECONNECT,
   PROP_STATEFUL_RECONNECT,
   PROP_TLS_DATABASE,
@@ -863,7 +866,9 @@ hubs_connection_constructed (GObject *object)
     }
 
   /* Cookies are kept between requests, for sticky sessions. */
-  self->session = soup_session_new_with_options ("max-conns-per-host", 32, NULL);
+  self->session = soup_session_new_with_options ("max-conns-per-host", 32,
+                                                 "timeout", (self->http_timeout + 999) / 1000,
+                                                 NULL);
   soup_session_add_feature_by_type (self->session, SOUP_TYPE_COOKIE_JAR);
   if (self->tls_database != NULL)
     soup_session_set_tls_database (self->session, self->tls_database);
@@ -902,6 +907,9 @@ hubs_connection_get_property (GObject    *object,
       break;
     case PROP_MAX_RECEIVE_SIZE:
       g_value_set_uint (value, self->max_receive_size);
+      break;
+    case PROP_HTTP_TIMEOUT:
+      g_value_set_uint (value, self->http_timeout);
       break;
     case PROP_AUTOMATIC_RECONNECT:
       g_value_set_boolean (value, self->automatic_reconnect);
@@ -959,6 +967,9 @@ hubs_connection_set_property (GObject      *object,
       break;
     case PROP_MAX_RECEIVE_SIZE:
       self->max_receive_size = g_value_get_uint (value);
+      break;
+    case PROP_HTTP_TIMEOUT:
+      self->http_timeout = g_value_get_uint (value);
       break;
     case PROP_AUTOMATIC_RECONNECT:
       if (self->automatic_reconnect != g_value_get_boolean (value))
@@ -1091,6 +1102,25 @@ hubs_connection_class_init (HubsConnectionClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
+   * HubsConnection:http-timeout:
+   *
+   * Milliseconds an HTTP request of the connection (negotiate, a send, a
+   * poll, the opening of a transport) may wait for the server to read or
+   * answer anything: the JavaScript client's `timeout` option, 100 seconds
+   * by default; 0 waits for ever. It is applied in whole seconds, rounded
+   * up. Without it, a server that accepts the connection and then says
+   * nothing would keep a start waiting for ever. It also bounds the
+   * silences of a Server-Sent Events stream (where the shorter
+   * [property@Hubs.Connection:server-timeout] acts first), not those of a
+   * WebSocket once open.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HTTP_TIMEOUT] =
+    g_param_spec_uint ("http-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HTTP_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
    * HubsConnection:automatic-reconnect:
    *
    * Whether a lost connection reconnects by itself, after the delays of
@@ -1215,6 +1245,7 @@ hubs_connection_init (HubsConnection *self)
   self->keep_alive_interval = DEFAULT_KEEP_ALIVE_MS;
   self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   self->max_receive_size = DEFAULT_MAX_RECEIVE_SIZE;
+  self->http_timeout = DEFAULT_HTTP_TIMEOUT_MS;
   self->headers = g_ptr_array_new_with_free_func (g_free);
   self->received = g_byte_array_new ();
   self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
