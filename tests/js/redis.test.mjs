@@ -515,7 +515,7 @@ describe("two servers on a Redis unix socket",
   { skip: SKIP || (REFERENCE && "the reference's --redis takes host:port only") }, () => {
   const cluster = useCluster(2, { unix: true });
 
-  it("--redis unix:/path: a group and a user across the servers", T, async (t) => {
+  it("a group and a user across the servers, with --redis unix:/path", T, async (t) => {
     assert.match(cluster.redis.address, /^unix:\//);
     const group = fresh("group");
     const user = fresh("user");
