@@ -282,12 +282,6 @@ hubs_redis_backplane_next_id (HubsRedisBackplane *self)
   return ++self->last_id;
 }
 
-guint
-hubs_redis_backplane_get_n_subscribed (HubsRedisBackplane *self)
-{
-  return self->subscriber != NULL ? hubs_redis_connection_get_n_confirmed (self->subscriber) : 0;
-}
-
 void
 hubs_redis_backplane_subscribe (HubsRedisBackplane   *self,
                                 const char           *channel,

@@ -677,6 +677,7 @@ test_restart (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(HubsClientProxy) all = NULL;
+  g_autofree char *metrics = NULL;
   GValue arg = G_VALUE_INIT;
   guint64 failed = 0;
 
@@ -707,6 +708,8 @@ test_restart (Fixture       *f,
   WAIT_UNTIL (count (&f->clients[0], "during-outage") == 1);
   g_object_get (f->servers[0].backplane, "n-failed-publishes", &failed, NULL);
   g_assert_cmpuint (failed, >=, 1);
+  metrics = hubs_metrics_to_prometheus (hubs_server_get_metrics (f->servers[0].server));
+  g_assert_nonnull (strstr (metrics, "hubs_redis_connected 0\n"));
 
   redis_start ();
   for (guint i = 0; i < N_SERVERS; i++)

@@ -80,7 +80,7 @@ void     hubs_redis_connection_subscribe   (HubsRedisConnection *self,
                                             gpointer             ready_data);
 void     hubs_redis_connection_unsubscribe (HubsRedisConnection *self,
                                             const char          *channel);
-/* How many channels Redis has confirmed (for tests). */
+/* How many channels Redis has confirmed. */
 guint    hubs_redis_connection_get_n_confirmed (HubsRedisConnection *self);
 
 G_END_DECLS

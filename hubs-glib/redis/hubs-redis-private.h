@@ -58,9 +58,6 @@ void hubs_redis_backplane_publish     (HubsRedisBackplane   *self,
                                        HubsRedisPublishFunc  done,
                                        gpointer              user_data);
 
-/* For tests: the channels Redis confirmed. */
-guint hubs_redis_backplane_get_n_subscribed (HubsRedisBackplane *self);
-
 /* The Redis lifetime manager of a hub named @hub_name in channels. */
 HubsLifetimeManager *hubs_redis_lifetime_manager_new (HubsRedisBackplane *backplane,
                                                       const char         *hub_name);
