@@ -591,8 +591,7 @@ hubs_redis_backplane_class_init (HubsRedisBackplaneClass *klass)
    *
    * Where Redis listens: `host:port`, `host` (port 6379), `[::1]:port`,
    * `unix:/path/to/redis.sock` or an absolute socket path. A host name is
-   * resolved by hiredis when connecting, synchronously: prefer an IP
-   * address or a socket path where name resolution may be slow.
+   * resolved (asynchronously) each time the backplane connects.
    *
    * Since: 0.1
    */

@@ -767,11 +767,12 @@ test_pending_bound (Fixture       *f,
   assert_got (f, N_SERVERS, big, "100");
 }
 
-/* AUTH and SELECT; a wrong password keeps trying without connecting */
+/* AUTH and SELECT; a wrong password keeps trying without connecting; a
+ * host name is resolved */
 static void
 test_password (void)
 {
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", redis_port);
+  g_autofree char *address = g_strdup_printf ("localhost:%u", redis_port);
   g_autoptr(HubsRedisBackplane) good = NULL;
   g_autoptr(HubsRedisBackplane) wrong = NULL;
   g_autoptr(HubsLifetimeManager) good_manager = NULL;

@@ -6,6 +6,7 @@
 #include "hubs-redis-connection-private.h"
 
 #include <string.h>
+#include <gio/gio.h>
 #include <hiredis/async.h>
 #include <hiredis/adapters/glib.h>
 
@@ -44,6 +45,7 @@ struct _HubsRedisConnection
   gboolean started;
   guint reconnect_id;
   guint backoff_ms;
+  GCancellable *resolving;      /* a host name being resolved */
 
   guint64 pending_bytes;
   GHashTable *channels;         /* channel → Channel */
@@ -292,14 +294,15 @@ source_cleanup (gpointer data)
 }
 
 static void
-connect_now (HubsRedisConnection *self)
+connect_to (HubsRedisConnection *self,
+            const char          *ip)
 {
   redisAsyncContext *ac;
 
   if (self->address.unix_path != NULL)
     ac = redisAsyncConnectUnix (self->address.unix_path);
   else
-    ac = redisAsyncConnect (self->address.host, self->address.port);
+    ac = redisAsyncConnect (ip, self->address.port);
 
   if (ac == NULL)
     {
@@ -326,6 +329,54 @@ connect_now (HubsRedisConnection *self)
   redisAsyncSetDisconnectCallback (ac, on_disconnect);
 
   send_handshake (self);
+}
+
+static void
+resolved (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  HubsRedisConnection *self = user_data;
+  g_autoptr(GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  g_autofree char *ip = NULL;
+
+  /* Cancelled: the connection is freed already. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&self->resolving);
+  if (addresses == NULL)
+    {
+      lost (self, error->message);
+      return;
+    }
+  /* IPv4 first, as hiredis's own resolution does. */
+  for (GList *l = addresses; l != NULL && ip == NULL; l = l->next)
+    if (g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV4)
+      ip = g_inet_address_to_string (l->data);
+  if (ip == NULL)
+    ip = g_inet_address_to_string (addresses->data);
+  g_resolver_free_addresses (addresses);
+  connect_to (self, ip);
+}
+
+/* hiredis would resolve a host name synchronously: GResolver does it
+ * without blocking the main context. */
+static void
+connect_now (HubsRedisConnection *self)
+{
+  g_autoptr(GResolver) resolver = NULL;
+
+  if (self->address.unix_path != NULL || g_hostname_is_ip_address (self->address.host))
+    {
+      connect_to (self, self->address.host);
+      return;
+    }
+
+  resolver = g_resolver_get_default ();
+  self->resolving = g_cancellable_new ();
+  g_resolver_lookup_by_name_async (resolver, self->address.host, self->resolving, resolved, self);
 }
 
 HubsRedisConnection *
@@ -371,6 +422,11 @@ hubs_redis_connection_free (HubsRedisConnection *self)
   self->ready_func = NULL;
   self->message_func = NULL;
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  if (self->resolving != NULL)
+    {
+      g_cancellable_cancel (self->resolving);
+      g_clear_object (&self->resolving);
+    }
   if (self->ac != NULL)
     {
       redisAsyncContext *ac = g_steal_pointer (&self->ac);
