@@ -167,8 +167,9 @@ export function useServer() {
     }
     // The server must end cleanly on SIGTERM; under the sanitizers a memory
     // error or a leak shows in its stderr and its exit status.
-    // The Python server prints the traceback of an exception it did not expect.
-    const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)/.exec(stderr);
+    // The Python server prints the traceback of an exception it did not
+    // expect, and PyGObject a GLib critical as "Warning: …: assertion … failed".
+    const report = /ERROR: (Address|Leak)Sanitizer|runtime error:|CRITICAL \*\*|Traceback \(most recent call last\)|Warning: \S+: assertion '.*' failed/.exec(stderr);
     if (code !== 0 || report) {
       throw new Error(`the interop server ended with exit ${code}, signal ${signal}` +
         (report ? `, and reported: ${report[0]}` : "") + `\n--- its stderr ---\n${stderr}`);
