@@ -304,6 +304,12 @@ invoke_done (GObject      *source,
  * out, so this works with one invocation at a time
  * ([property@Hubs.HubOptions:maximum-parallel-invocations]).
  *
+ * With a [class@Hubs.RedisBackplane], the client may be connected to
+ * another server: the invocation goes through Redis with an id unique
+ * across servers, and the answer comes back the same way. If that client
+ * leaves before it answers, its server answers `Connection disconnected.`
+ * (a %HUBS_HUB_ERROR, as ASP.NET Core's servers do).
+ *
  * It fails with the client's error text as a %HUBS_HUB_ERROR (the
  * JavaScript client answers `Client didn't provide a result.` when it has
  * no handler), with %G_IO_ERROR_NOT_FOUND and `Connection '…' does not
