@@ -779,6 +779,7 @@ test_password (void)
   g_autoptr(HubsLifetimeManager) wrong_manager = NULL;
   g_autofree char *set = NULL;
   g_autofree char *unset = NULL;
+  g_autofree char *channels = NULL;
   gint64 deadline;
 
   if (redis_pid == 0)
@@ -790,7 +791,8 @@ test_password (void)
   set = redis_cli ("config set requirepass s3cret");
   g_assert_cmpstr (set, ==, "OK");
 
-  good = g_object_new (HUBS_TYPE_REDIS_BACKPLANE, "address", address, "password", "s3cret", "database", 3, NULL);
+  good = g_object_new (HUBS_TYPE_REDIS_BACKPLANE, "address", address, "password", "s3cret", "database", 3,
+                       "channel-prefix", "app1/", NULL);
   g_assert_true (g_initable_init (G_INITABLE (good), NULL, NULL));
   wrong = g_object_new (HUBS_TYPE_REDIS_BACKPLANE, "address", address, "password", "nope", NULL);
   g_assert_true (g_initable_init (G_INITABLE (wrong), NULL, NULL));
@@ -800,6 +802,10 @@ test_password (void)
   good_manager = hubs_redis_lifetime_manager_new (good, "Tests.Password");
   wrong_manager = hubs_redis_lifetime_manager_new (wrong, "Tests.Password");
   WAIT_UNTIL (hubs_redis_backplane_get_state (good) == HUBS_REDIS_STATE_CONNECTED);
+  /* The channel prefix goes before everything, verbatim, as
+   * StackExchange.Redis's ChannelPrefix. */
+  channels = redis_cli ("-a s3cret --no-auth-warning pubsub channels *Tests.Password:all");
+  g_assert_cmpstr (channels, ==, "app1/Tests.Password:all");
 
   deadline = g_get_monotonic_time () + 500 * 1000;
   while (g_get_monotonic_time () < deadline)
