@@ -821,6 +821,47 @@ test_password (void)
   g_clear_object (&good_manager);
 }
 
+/* Nothing listens: connection attempts fail again and again, quietly
+ * (G_DEBUG=fatal-criticals in the tests' environment), and publishes fail. */
+static void
+test_unreachable (void)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", free_port ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HubsRedisBackplane) backplane = hubs_redis_backplane_new (address, &error);
+  g_autoptr(HubsLifetimeManager) manager = NULL;
+  g_autoptr(HubsHubMessage) message = NULL;
+  g_autoptr(HubsSerializedMessage) serialized = NULL;
+  g_autoptr(HubsTarget) target = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean seen_disconnected = FALSE;
+  gint64 deadline;
+
+  g_assert_no_error (error);
+  manager = hubs_redis_lifetime_manager_new (backplane, "Tests.Unreachable");
+
+  deadline = g_get_monotonic_time () + 600 * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      HubsRedisState state = hubs_redis_backplane_get_state (backplane);
+
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpint (state, !=, HUBS_REDIS_STATE_CONNECTED);
+      seen_disconnected |= state == HUBS_REDIS_STATE_DISCONNECTED;
+      g_usleep (1000);
+    }
+  /* Attempts failed (after connect() said EINPROGRESS) and were retried. */
+  g_assert_true (seen_disconnected);
+
+  message = hubs_hub_message_new_invocation (NULL, "Message", 0, NULL);
+  serialized = hubs_serialized_message_new (message);
+  target = hubs_target_new (HUBS_TARGET_ALL, NULL, NULL);
+  hubs_lifetime_manager_send_async (manager, target, serialized, NULL, got_result, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_false (hubs_lifetime_manager_send_finish (manager, result, &error));
+  g_assert_nonnull (error);
+}
+
 /* Addresses */
 
 static void
@@ -877,6 +918,7 @@ main (int    argc,
   g_test_add ("/hubs/redis/restart", Fixture, NULL, fixture_set_up, test_restart, fixture_tear_down);
   g_test_add ("/hubs/redis/pending-bound", Fixture, NULL, fixture_set_up, test_pending_bound, fixture_tear_down);
   g_test_add_func ("/hubs/redis/password", test_password);
+  g_test_add_func ("/hubs/redis/unreachable", test_unreachable);
 
   status = g_test_run ();
   redis_stop ();

@@ -30,7 +30,8 @@ typedef struct
 } HubsRedisAddress;
 
 /* Called when the connection becomes ready (authenticated, selected and,
- * for a subscriber, subscribed again) or stops being. */
+ * for a subscriber, subscribed again) or stops being, and when a socket
+ * opens or closes (connecting). */
 typedef void (*HubsRedisReadyFunc)   (HubsRedisConnection *connection,
                                       gboolean             ready,
                                       gpointer             user_data);

@@ -87,6 +87,14 @@ run_waiters (Channel *channel)
     }
 }
 
+/* The owner recomputes its state: ready, connecting or not. */
+static void
+changed (HubsRedisConnection *self)
+{
+  if (self->ready_func != NULL)
+    self->ready_func (self, self->ready, self->user_data);
+}
+
 static void
 set_ready (HubsRedisConnection *self,
            gboolean             ready)
@@ -96,8 +104,7 @@ set_ready (HubsRedisConnection *self,
   self->ready = ready;
   if (ready)
     self->backoff_ms = 0;
-  if (self->ready_func != NULL)
-    self->ready_func (self, ready, self->user_data);
+  changed (self);
 }
 
 static gboolean
@@ -144,7 +151,10 @@ lost (HubsRedisConnection *self,
                   self->subscriber ? "subscriber" : "command", reason, delay);
 
   self->reconnect_id = g_timeout_add (delay, reconnect_cb, self);
-  set_ready (self, FALSE);
+  if (self->ready)
+    set_ready (self, FALSE);
+  else
+    changed (self);
 }
 
 static void
@@ -329,6 +339,7 @@ connect_to (HubsRedisConnection *self,
   redisAsyncSetDisconnectCallback (ac, on_disconnect);
 
   send_handshake (self);
+  changed (self);
 }
 
 static void
