@@ -25,7 +25,10 @@
  * sendToUser: connection i is user "u" i (query parameter user=u<i> on
  * negotiate and upgrade) and calls SendToUser("u" (i ^ 1), now) two at a
  * time, each kept until its partner has received it (a closed loop over the
- * delivery, not only the completion), deliveries counted. --port2: the odd connections go to a second
+ * delivery, not only the completion), deliveries counted. A pair whose
+ * deliveries stop for 1 s (one sent before the partner's server had
+ * subscribed to the partner's user channel is lost, as SignalR allows) sends
+ * again, and the given-up sends are reported as "lost". --port2: the odd connections go to a second
  * server (WebSockets only), so with a backplane between the two servers
  * every sendToUser delivery and half the broadcast ones cross it;
  * --server-pid2 adds that server's CPU time to server_cpu_s.
@@ -60,6 +63,7 @@
 #define MAX_CONNECTING 64
 #define HIST_BUCKETS 100000 /* 10 µs each: up to 1 s; beyond, only max */
 #define MASK_KEY 0x5a3c96e1u
+#define LOST_AFTER_US 1000000 /* sendToUser: a delivery later than this is given up */
 
 enum { S_NONE, S_CONNECTING, S_NEGOTIATE, S_UPGRADE, S_HANDSHAKE, S_READY, S_CLOSING, S_DEAD };
 enum { SC_ECHO, SC_BROADCAST, SC_ECHOALL, SC_IDLE, SC_RAW, SC_GROUPS, SC_GROUPS_JOINLEAVE, SC_GROUPS_DISCONNECT,
@@ -112,6 +116,7 @@ static int n_ready, n_connecting, n_started, n_dead;
 /* measured */
 static int measuring;
 static uint64_t completions, deliveries, errors, errors_setup, disconnects;
+static uint64_t lost_total, lost_measured;  /* sendToUser: given up after LOST_AFTER_US */
 static uint64_t hist[HIST_BUCKETS];
 static uint64_t hist_n;
 static int64_t lat_max_us;
@@ -2336,6 +2341,22 @@ main (int argc, char **argv)
               }
           }
       poll_once (opt_scenario == SC_IDLE ? 5 : 10);
+      if (opt_scenario == SC_SEND_TO_USER)
+        {
+          int64_t t = mono_us ();
+          for (int i = 0; i < opt_connections; i++)
+            {
+              Conn *c = &conns[i];
+              if (c->state == S_READY && c->in_flight > 0 && t - c->send_us > LOST_AFTER_US)
+                {
+                  lost_total += c->in_flight;
+                  if (measuring)
+                    lost_measured += c->in_flight;
+                  c->in_flight = 0;
+                  drive (c);
+                }
+            }
+        }
     }
   double elapsed = (mono_us () - mstart) / 1e6;
   double cpu = server_cpu_s () - cpu0;
@@ -2355,7 +2376,8 @@ main (int argc, char **argv)
           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"samples\":%llu,"
           "\"server_cpu_s\":%.2f,\"loadgen_cpu_s\":%.2f,\"rss_kib\":%ld,\"pss_kib\":%ld,\"rss_base_kib\":%ld,"
           "\"rss_peak_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_kib_per_conn\":%.2f,\"slab_kib_delta\":%ld,\"slab_peak_kib_delta\":%ld,"
-          "\"group_size\":%d,\"errors\":%llu,\"setup_errors\":%llu,\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
+          "\"group_size\":%d,\"errors\":%llu,\"setup_errors\":%llu,\"lost\":%llu,\"lost_total\":%llu,"
+          "\"connect_s\":%.2f,\"elapsed_s\":%.2f,\"first_error\":\"",
           opt_msgpack ? "messagepack" : "json", transport_names[opt_transport], opt_scenario_name, opt_label,
           opt_connections, ready_at_end, msgs / elapsed,
           completions / elapsed, deliveries / elapsed, percentile_ms (0.50), percentile_ms (0.99),
@@ -2364,7 +2386,8 @@ main (int argc, char **argv)
           slab - slab_before, slab_peak - slab_before,
           opt_scenario == SC_GROUPS || opt_scenario == SC_GROUPS_JOINLEAVE ? opt_group_size : 0,
           (unsigned long long) errors,
-          (unsigned long long) errors_setup, connect_s, elapsed);
+          (unsigned long long) errors_setup, (unsigned long long) lost_measured, (unsigned long long) lost_total,
+          connect_s, elapsed);
   for (const char *p = first_error; *p; p++)
     if (*p == '"' || *p == '\\')
       printf ("\\%c", *p);

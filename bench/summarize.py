@@ -51,13 +51,14 @@ if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
             ms(r.get("p50_ms")), ms(r.get("p99_ms")), ms(r.get("max_ms")), r.get("server_cpu_s", 0), cpu_us,
             rss,
             r.get("rss_kib_per_conn", "") if r["scenario"] == "idle" else "",
-            r.get("slab_kib_delta", 0) / 1024, r.get("errors", ""), r.get("setup_errors", 0)))
+            r.get("slab_kib_delta", 0) / 1024, r.get("errors", ""),
+            "%s%s" % (r.get("setup_errors", 0), ", %d lost" % r["lost"] if r.get("lost") else "")))
     sys.exit(0)
 
 FIELDS = ["msgs_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_s", "loadgen_cpu_s",
           "rss_kib", "rss_base_kib", "rss_mid_kib", "rss_peak_kib", "rss_kib_per_conn",
           "pss_kib", "slab_kib_delta", "errors", "setup_errors", "ready", "groups_at_start",
-          "disconnects", "cpu_us_per_disconnect"]
+          "disconnects", "cpu_us_per_disconnect", "lost"]
 
 runs = []
 with open(sys.argv[1]) as f:
