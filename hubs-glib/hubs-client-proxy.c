@@ -312,7 +312,9 @@ invoke_done (GObject      *source,
  *
  * It fails with the client's error text as a %HUBS_HUB_ERROR (the
  * JavaScript client answers `Client didn't provide a result.` when it has
- * no handler), with %G_IO_ERROR_NOT_FOUND and `Connection '…' does not
+ * no handler), also a %HUBS_HUB_ERROR with `Error trying to deserialize
+ * result to Int32. …` when the answer is not of @result_type (both reach
+ * the hub's own caller even without detailed errors, as in ASP.NET Core), with %G_IO_ERROR_NOT_FOUND and `Connection '…' does not
  * exist.` for an unknown connection, with %G_IO_ERROR_CLOSED and
  * `Connection '…' disconnected.` when the connection ends first, and with
  * %HUBS_ERROR_FAILED when called from [vfunc@Hubs.Hub.on_connected] (which

@@ -351,16 +351,6 @@ hubs_connection_context_send (HubsConnectionContext *self,
   return TRUE;
 }
 
-static void
-value_free (gpointer data)
-{
-  GValue *value = data;
-
-  if (G_IS_VALUE (value))
-    g_value_unset (value);
-  g_free (value);
-}
-
 /* The client reads slower than the connection writes. Unlike a full
  * stateful reconnect buffer, this holds the client's invocations back: the
  * Ack that would release the buffer may wait behind them in the input. */
@@ -951,27 +941,13 @@ complete_client_result (HubsConnectionContext *self,
                         GTask                 *task,
                         HubsHubMessage        *message)
 {
-  GValue *value;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
+  GValue *value = hubs_client_result_bind (self->protocol, message, g_task_get_task_data (task), &error);
 
-  if (message->error != NULL)
-    {
-      g_task_return_new_error (task, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, "%s", message->error);
-      return;
-    }
-
-  value = g_new0 (GValue, 1);
-  if (!self->protocol->bind_value (message, g_task_get_task_data (task), value, &error))
-    {
-      const HubsParamType *type = g_task_get_task_data (task);
-
-      g_free (value);
-      g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED,
-                               "Error trying to deserialize result to %s. %s",
-                               g_type_name (type->type), error->message);
-      return;
-    }
-  g_task_return_pointer (task, value, value_free);
+  if (value != NULL)
+    g_task_return_pointer (task, value, hubs_value_free);
+  else
+    g_task_return_error (task, error);
 }
 
 static void

@@ -642,8 +642,8 @@ test_client_results (Fixture       *f,
   /* A result of the wrong type */
   f->clients[1].answer = 2;
   g_assert_false (ask (&f->servers[0], id_of (&f->clients[1]), G_TYPE_INT, &value, &error));
-  g_assert_error (error, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED);
-  g_assert_true (g_str_has_prefix (error->message, "Error trying to deserialize result to gint."));
+  g_assert_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED);
+  g_assert_true (g_str_has_prefix (error->message, "Error trying to deserialize result to Int32."));
   g_clear_error (&error);
 
   /* A connection that exists nowhere */

@@ -149,6 +149,20 @@ void      hubs_variant_children_free (GVariant           **children,
 gboolean  hubs_property_name_matches (const char          *key,
                                       const char          *name);
 
+/* A client result: the value of a Completion @message (the answer to an
+ * invocation the server made) bound to @type, or the error the waiting hub
+ * method gets: as ASP.NET Core's ClientResultsManager, a HubException
+ * (HUBS_HUB_ERROR, passed to the hub's own caller even without detailed
+ * errors) with the client's error text, or "Error trying to deserialize
+ * result to Int32. …" when the value does not bind. Free the value with
+ * hubs_value_free(). */
+GValue   *hubs_client_result_bind    (const HubsHubProtocol *protocol,
+                                      const HubsHubMessage  *message,
+                                      const HubsParamType   *type,
+                                      GError               **error);
+/* Unsets and frees a GValue made with g_new0(). */
+void      hubs_value_free            (gpointer             value);
+
 /* What binding a wire value to a GType does the same way in every protocol;
  * the protocol reads the wire, these make the GValue. */
 

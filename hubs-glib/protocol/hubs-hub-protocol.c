@@ -6,6 +6,8 @@
 
 #include "hubs-msgpack-private.h"
 
+#include "hubs-error.h"
+
 /* Protocol names match case-insensitively, as in ASP.NET Core's
  * DefaultHubProtocolResolver. */
 const HubsHubProtocol *
@@ -267,4 +269,78 @@ hubs_object_builder_clear (HubsObjectBuilder *builder)
   g_clear_pointer (&builder->slot_of, g_free);
   g_clear_pointer (&builder->pspecs, g_free);
   g_clear_pointer (&builder->klass, g_type_class_unref);
+}
+
+void
+hubs_value_free (gpointer data)
+{
+  GValue *value = data;
+
+  if (value == NULL)
+    return;
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+  g_free (value);
+}
+
+/* The name .NET's Type.Name gives what a value binds to, for the texts the
+ * reference writes; the GType's own name where .NET has no such type. */
+static const char *
+dotnet_type_name (GType type)
+{
+  switch (type)
+    {
+    case G_TYPE_BOOLEAN:
+      return "Boolean";
+    case G_TYPE_CHAR:
+      return "SByte";
+    case G_TYPE_UCHAR:
+      return "Byte";
+    case G_TYPE_INT:
+      return "Int32";
+    case G_TYPE_UINT:
+      return "UInt32";
+    case G_TYPE_LONG:
+    case G_TYPE_INT64:
+      return "Int64";
+    case G_TYPE_ULONG:
+    case G_TYPE_UINT64:
+      return "UInt64";
+    case G_TYPE_FLOAT:
+      return "Single";
+    case G_TYPE_DOUBLE:
+      return "Double";
+    case G_TYPE_STRING:
+      return "String";
+    default:
+      return g_type_name (type);
+    }
+}
+
+GValue *
+hubs_client_result_bind (const HubsHubProtocol *protocol,
+                         const HubsHubMessage  *message,
+                         const HubsParamType   *type,
+                         GError               **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GValue *value;
+
+  if (message->error != NULL)
+    {
+      g_set_error_literal (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, message->error);
+      return NULL;
+    }
+
+  value = g_new0 (GValue, 1);
+  if (!protocol->bind_value (message, type, value, &local_error))
+    {
+      hubs_value_free (value);
+      g_set_error (error, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED,
+                   "Error trying to deserialize result to %s. %s",
+                   dotnet_type_name (type->type), local_error->message);
+      return NULL;
+    }
+
+  return value;
 }

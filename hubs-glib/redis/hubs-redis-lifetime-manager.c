@@ -1091,21 +1091,11 @@ on_return (const char   *channel,
   if (!g_hash_table_steal_extended (self->invocations, message->invocation_id, &key, (gpointer *) &invocation))
     return;
 
-  if (message->error != NULL)
-    g_task_return_new_error (invocation->task, HUBS_HUB_ERROR, HUBS_HUB_ERROR_FAILED, "%s", message->error);
+  value = hubs_client_result_bind (protocol, message, &invocation->type, &error);
+  if (value != NULL)
+    g_task_return_pointer (invocation->task, value, hubs_value_free);
   else
-    {
-      value = g_new0 (GValue, 1);
-      if (protocol->bind_value (message, &invocation->type, value, &error))
-        g_task_return_pointer (invocation->task, value, NULL);
-      else
-        {
-          g_free (value);
-          g_task_return_new_error (invocation->task, HUBS_ERROR, HUBS_ERROR_BINDING_FAILED,
-                                   "Error trying to deserialize result to %s. %s",
-                                   g_type_name (invocation->type.type), error->message);
-        }
-    }
+    g_task_return_error (invocation->task, g_steal_pointer (&error));
   invocation_free (invocation);
   g_free (key);
 }
