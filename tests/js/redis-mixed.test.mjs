@@ -661,4 +661,50 @@ describe("hubs-glib and ASP.NET Core on one Redis", { skip: SKIP }, () => {
       }
     });
   });
+
+  // Last: it restarts the Redis every other test uses.
+  describe("after Redis restarts", () => {
+    /** Repeats `attempt` (which sends and awaits a delivery) until it works, for up to `ms`. */
+    async function eventually(what, attempt, ms = 30_000) {
+      const deadline = Date.now() + ms;
+      for (let i = 0; ; i++) {
+        try {
+          return await attempt(i);
+        } catch (error) {
+          if (Date.now() > deadline) throw new Error(`${what}: still failing after ${ms} ms: ${error.message}`);
+          await delay(200);
+        }
+      }
+    }
+
+    it("both servers subscribe again and messages cross both ways", { timeout: 90_000 }, async (t) => {
+      const start = async (server) => {
+        const c = await open(t, `${server.url}/featurehub`, { transport: "WebSockets", start: false });
+        const m = { c, welcome: listen(c, "Welcome"), message: listen(c, "Message") };
+        await withTimeout(c.start(), 10_000, "start()");
+        [m.id] = await m.welcome.next();
+        return m;
+      };
+      const h = await start(hubs);
+      const a = await start(aspnet);
+
+      await redis.restart({ downMs: 500 });
+      await waitSubscribed(redis);
+
+      // The clients stayed connected; what was lost during the outage is
+      // lost, and what is sent now crosses again, both ways.
+      const cross = (from, to, label) => eventually(label, async (i) => {
+        const text = `${label} ${i}`;
+        await from.c.invoke("SendToConnection", to.id, text);
+        await nextMatching(to.message, ([, x]) => x === text, 1000);
+      });
+      await cross(h, a, "hubs-glib to ASP.NET Core after the restart");
+      await cross(a, h, "ASP.NET Core to hubs-glib after the restart");
+      await h.c.invoke("Broadcast", "all, after the restart");
+      assert.deepEqual(await nextMatching(a.message, ([, x]) => x === "all, after the restart"),
+        [h.id, "all, after the restart"]);
+      assert.deepEqual(await nextMatching(h.message, ([, x]) => x === "all, after the restart"),
+        [h.id, "all, after the restart"]);
+    });
+  });
 });
