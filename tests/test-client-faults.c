@@ -18,56 +18,10 @@
 #include <string.h>
 
 #include "hubs.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* See test-server.c: lsan.supp needs full stacks from the system GLib. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "hubs-test-util.h"
 
 #define WAIT_TIMEOUT_MS 20000
 #define MAX_RECEIVE 65536
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-static void
-spin (guint msec)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-
-  WAIT_UNTIL (g_get_monotonic_time () >= end);
-}
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
 
 /* The scripted peer */
 

@@ -13,17 +13,7 @@
 #include <string.h>
 
 #include "hubs.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* See test-server.c: lsan.supp needs full stacks from the system GLib. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "hubs-test-util.h"
 
 #define WAIT_TIMEOUT_MS 10000
 
@@ -306,44 +296,6 @@ test_client_hub_class_init (TestClientHubClass *klass)
 static void
 test_client_hub_init (TestClientHub *self)
 {
-}
-
-/* Waiting on the main context, never for ever */
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-static void
-spin (guint msec)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-
-  WAIT_UNTIL (g_get_monotonic_time () >= end);
-}
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
 }
 
 /* The scripted server: negotiate answers from a list, a WebSocket that
@@ -1789,7 +1741,6 @@ test_skip_negotiation (Fixture       *f,
   g_assert_null (hubs_connection_get_connection_id (connection));
   stop (connection);
 }
-
 
 /* Against ASP.NET Core: the reference server of tests/aspnetcore-interop,
  * when it has been built (`dotnet build -c Release` there, which

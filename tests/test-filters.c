@@ -11,17 +11,8 @@
 #include <string.h>
 
 #include "hubs.h"
+#include "hubs-test-util.h"
 #include "hubs-hub-filter-private.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
 
 /* A hub type: the chain holds an instance; nothing calls into it. */
 

@@ -11,19 +11,8 @@
 #include <string.h>
 
 #include "hubs.h"
+#include "hubs-test-util.h"
 #include "hubs-metrics-private.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* As in test-server.c: GLib has no frame pointers, and tests/lsan.supp
- * must see whole stacks. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
 
 #define WAIT_TIMEOUT_MS 10000
 
@@ -75,36 +64,6 @@ test_hub_class_init (TestHubClass *klass)
 static void
 test_hub_init (TestHub *self)
 {
-}
-
-/* Waiting on the main context, never for ever */
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
 }
 
 /* The log records of the domain "Hubs", while capturing */

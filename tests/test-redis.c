@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "hubs.h"
+#include "hubs-test-util.h"
 #include "hubs-redis-private.h"
 #include "hubs-lifetime-manager-private.h"
 
@@ -61,36 +62,6 @@ test_redis_hub_class_init (TestRedisHubClass *klass)
 static void
 test_redis_hub_init (TestRedisHub *self)
 {
-}
-
-/* Waiting on the main context, never for ever */
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
 }
 
 /* redis-server */

@@ -12,19 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hubs.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* The system GLib has no frame pointers: with the fast unwinder, leak
- * reports stop at g_malloc() and tests/lsan.supp never matches the leaks of
- * GLib's own g_set_user_dirs(). */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "hubs-test-util.h"
 
 /* Generous: a sanitizer build is slow, and a hang must still end. */
 #define WAIT_TIMEOUT_MS 10000
@@ -587,35 +575,6 @@ test_hub_init (TestHub *self)
   state.hubs_created++;
 }
 
-/* Waiting on the main context, never for ever */
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-/* Runs the main context for @msec, for things that must not happen. */
-static void
-spin (guint msec)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-
-  WAIT_UNTIL (g_get_monotonic_time () >= end);
-}
-
 /* The fixture: a server with TestHub on /hub, and a session */
 
 typedef struct
@@ -713,16 +672,6 @@ fixture_uri (Fixture    *f,
 
   g_assert_no_error (error);
   return uri;
-}
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
 }
 
 /* Sends a request; the body comes back in @body (nullable). */

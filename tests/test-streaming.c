@@ -12,17 +12,7 @@
 #include <sys/socket.h>
 
 #include "hubs.h"
-
-#ifdef __SANITIZE_ADDRESS__
-const char *__asan_default_options (void);
-
-/* See test-server.c: GLib's stacks need the slow unwinder for lsan.supp. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-#endif
+#include "hubs-test-util.h"
 
 #define WAIT_TIMEOUT_MS 10000
 #define HANDSHAKE "{\"protocol\":\"json\",\"version\":1}\x1e"
@@ -316,34 +306,6 @@ test_stream_hub_init (TestStreamHub *self)
 {
 }
 
-/* Waiting on the main context, never for ever */
-
-static gboolean
-wake (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) G_STMT_START {                                      \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;     \
-    guint wake_id_ = g_timeout_add (10, wake, NULL);                         \
-    while (!(cond))                                                          \
-      {                                                                      \
-        if (g_get_monotonic_time () > deadline_)                             \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-        g_main_context_iteration (NULL, TRUE);                               \
-      }                                                                      \
-    g_source_remove (wake_id_);                                              \
-  } G_STMT_END
-
-static void
-spin (guint msec)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-
-  WAIT_UNTIL (g_get_monotonic_time () >= end);
-}
-
 /* The fixture: a server with the hub on /hub (and with two invocations at
  * once on /parallel), and WebSocket clients */
 
@@ -426,16 +388,6 @@ fixture_tear_down (Fixture       *f,
   spin (20);
   state_reset ();
   g_clear_pointer (&state.blocked, g_ptr_array_unref);
-}
-
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
 }
 
 static void
