@@ -318,14 +318,49 @@ struct _HubsMemoryLifetimeManager
   GHashTable *connections;      /* id → HubsConnectionContext */
   GHashTable *groups;           /* group → set of ids */
   GHashTable *memberships;      /* id → set of groups */
+  GHashTable *users;            /* user identifier → set of ids */
 };
 
 G_DEFINE_FINAL_TYPE (HubsMemoryLifetimeManager, hubs_memory_lifetime_manager, HUBS_TYPE_LIFETIME_MANAGER)
 
-static GHashTable *
-string_set_new (void)
+/* Indexes: a key → a set of strings, the set gone with its last member. */
+
+static void
+index_add (GHashTable *index,
+           const char *key,
+           const char *member)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *set = g_hash_table_lookup (index, key);
+
+  if (set == NULL)
+    {
+      set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (index, g_strdup (key), set);
+    }
+  g_hash_table_add (set, g_strdup (member));
+}
+
+static void
+index_remove (GHashTable *index,
+              const char *key,
+              const char *member)
+{
+  GHashTable *set = g_hash_table_lookup (index, key);
+
+  if (set != NULL && g_hash_table_remove (set, member) && g_hash_table_size (set) == 0)
+    g_hash_table_remove (index, key);
+}
+
+/* The members of @key, as an array: sends may change the set. */
+static gpointer *
+index_members (GHashTable *index,
+               const char *key,
+               guint      *n_members)
+{
+  GHashTable *set = g_hash_table_lookup (index, key);
+
+  *n_members = 0;
+  return set != NULL ? g_hash_table_get_keys_as_array (set, n_members) : NULL;
 }
 
 static void
@@ -333,10 +368,13 @@ memory_on_connected (HubsLifetimeManager   *manager,
                      HubsConnectionContext *connection)
 {
   HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
+  const char *id = hubs_connection_context_get_connection_id (connection);
+  const char *user = hubs_connection_context_get_user_identifier (connection);
 
-  g_hash_table_replace (self->connections,
-                        g_strdup (hubs_connection_context_get_connection_id (connection)),
-                        g_object_ref (connection));
+  g_hash_table_replace (self->connections, g_strdup (id), g_object_ref (connection));
+  /* The user identifier is the connection's for its life. */
+  if (user != NULL)
+    index_add (self->users, user, id);
 }
 
 static void
@@ -345,6 +383,7 @@ memory_on_disconnected (HubsLifetimeManager   *manager,
 {
   HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
   const char *id = hubs_connection_context_get_connection_id (connection);
+  const char *user = hubs_connection_context_get_user_identifier (connection);
   GHashTable *groups = g_hash_table_lookup (self->memberships, id);
 
   if (groups != NULL)
@@ -354,18 +393,11 @@ memory_on_disconnected (HubsLifetimeManager   *manager,
 
       g_hash_table_iter_init (&iter, groups);
       while (g_hash_table_iter_next (&iter, (gpointer *) &group, NULL))
-        {
-          GHashTable *members = g_hash_table_lookup (self->groups, group);
-
-          if (members != NULL)
-            {
-              g_hash_table_remove (members, id);
-              if (g_hash_table_size (members) == 0)
-                g_hash_table_remove (self->groups, group);
-            }
-        }
+        index_remove (self->groups, group, id);
       g_hash_table_remove (self->memberships, id);
     }
+  if (user != NULL)
+    index_remove (self->users, user, id);
 
   g_hash_table_remove (self->connections, id);
 }
@@ -389,21 +421,18 @@ send_to (HubsConnectionContext *connection,
   hubs_connection_context_send (connection, message);
 }
 
+/* The connections of a group or of a user. A send may end a connection
+ * (its buffer full) and so change the set: it is copied first. */
 static void
-send_to_group (HubsMemoryLifetimeManager *self,
-               const char                *group,
-               const HubsTarget          *target,
-               HubsSerializedMessage     *message)
+send_to_members (HubsMemoryLifetimeManager *self,
+                 GHashTable                *index,
+                 const char                *key,
+                 const HubsTarget          *target,
+                 HubsSerializedMessage     *message)
 {
-  GHashTable *members = g_hash_table_lookup (self->groups, group);
-  g_autofree gpointer *ids = NULL;
-  guint n_ids = 0;
+  guint n_ids;
+  g_autofree gpointer *ids = index_members (index, key, &n_ids);
 
-  if (members == NULL)
-    return;
-
-  /* A send may end a connection (its buffer full) and so change the group. */
-  ids = g_hash_table_get_keys_as_array (members, &n_ids);
   for (guint i = 0; i < n_ids; i++)
     send_to (g_hash_table_lookup (self->connections, ids[i]), target, message);
 }
@@ -440,14 +469,15 @@ memory_send_async (HubsLifetimeManager   *manager,
     case HUBS_TARGET_GROUPS:
     case HUBS_TARGET_GROUP_EXCEPT:
       for (guint i = 0; target->names && target->names[i]; i++)
-        send_to_group (self, target->names[i], target, message);
+        send_to_members (self, self->groups, target->names[i], target, message);
       break;
 
     case HUBS_TARGET_USERS:
-      connections = hubs_object_list_ref (g_hash_table_get_values (self->connections));
-      for (GList *l = connections; l; l = l->next)
-        if (strv_has (target->names, hubs_connection_context_get_user_identifier (l->data)))
-          send_to (l->data, target, message);
+      /* Through the index, not a walk of every connection; a user named
+       * twice still gets one copy, as ASP.NET Core's. */
+      for (guint i = 0; target->names && target->names[i]; i++)
+        if (!g_strv_contains ((const char * const *) target->names + i + 1, target->names[i]))
+          send_to_members (self, self->users, target->names[i], target, message);
       break;
 
     default:
@@ -477,7 +507,6 @@ memory_group_async (HubsLifetimeManager *manager,
 {
   HubsMemoryLifetimeManager *self = HUBS_MEMORY_LIFETIME_MANAGER (manager);
   g_autoptr(GTask) task = NULL;
-  GHashTable *members, *groups;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, memory_group_async);
@@ -489,34 +518,15 @@ memory_group_async (HubsLifetimeManager *manager,
       return;
     }
 
-  members = g_hash_table_lookup (self->groups, group);
-  groups = g_hash_table_lookup (self->memberships, connection_id);
-
   if (add)
     {
-      if (members == NULL)
-        {
-          members = string_set_new ();
-          g_hash_table_insert (self->groups, g_strdup (group), members);
-        }
-      if (groups == NULL)
-        {
-          groups = string_set_new ();
-          g_hash_table_insert (self->memberships, g_strdup (connection_id), groups);
-        }
-      g_hash_table_add (members, g_strdup (connection_id));
-      g_hash_table_add (groups, g_strdup (group));
+      index_add (self->groups, group, connection_id);
+      index_add (self->memberships, connection_id, group);
     }
   else
     {
-      if (members != NULL)
-        {
-          g_hash_table_remove (members, connection_id);
-          if (g_hash_table_size (members) == 0)
-            g_hash_table_remove (self->groups, group);
-        }
-      if (groups != NULL)
-        g_hash_table_remove (groups, group);
+      index_remove (self->groups, group, connection_id);
+      index_remove (self->memberships, connection_id, group);
     }
 
   g_task_return_boolean (task, TRUE);
@@ -549,6 +559,7 @@ hubs_memory_lifetime_manager_finalize (GObject *object)
   g_hash_table_unref (self->connections);
   g_hash_table_unref (self->groups);
   g_hash_table_unref (self->memberships);
+  g_hash_table_unref (self->users);
 
   G_OBJECT_CLASS (hubs_memory_lifetime_manager_parent_class)->finalize (object);
 }
@@ -577,6 +588,7 @@ hubs_memory_lifetime_manager_init (HubsMemoryLifetimeManager *self)
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
   self->memberships = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
 }
 
 HubsLifetimeManager *

@@ -2289,6 +2289,8 @@ test_clients_targets (Fixture       *f,
     { "user", "Alice", NULL, { 0, 0, 0, 0 } },
     { "users", "alice,bob", NULL, { 1, 1, 1, 0 } },
     { "users", "carol", NULL, { 0, 0, 0, 0 } },
+    /* Named twice, still one copy each */
+    { "users", "alice,bob,alice", NULL, { 1, 1, 1, 0 } },
   };
   static const ConnectOptions alice = { .query = "access_token=user:alice", .negotiate_version = 1 };
   static const ConnectOptions bob = { .query = "access_token=user:bob", .negotiate_version = 1 };
@@ -2363,6 +2365,43 @@ test_clients_groups_left (Fixture       *f,
   g_clear_pointer (&id, g_free);
   id = client_invoke (a, "Echo", "[\"barrier\"]");
   g_assert_cmpuint (count_until_completion (a, id, "\"result\":\"barrier\""), ==, 1);
+}
+
+/* A connection that ends is no longer one of its user's; the user's other
+ * connections still are, and a new one of the user's joins them. */
+static void
+test_clients_user_left (Fixture       *f,
+                        gconstpointer  data)
+{
+  static const ConnectOptions alice = { .query = "access_token=user:alice", .negotiate_version = 1 };
+  Client *a = client_open_full (f, "A", "/hub", &alice);
+  Client *b = client_open_full (f, "B", "/hub", &alice);
+  Client *c = client_open (f, "C", "/hub");
+  Client *d;
+  g_autofree char *id = NULL;
+
+  id = client_invoke (c, "SendTo", "[\"user\",[\"alice\"],[],\"hi\"]");
+  g_assert_cmpuint (count_until_completion (c, id, "\"result\":null"), ==, 0);
+  g_clear_pointer (&id, g_free);
+  client_expect (a, "{\"type\":1,\"target\":\"Msg\",\"arguments\":[\"hi\"]}\x1e");
+  client_expect (b, "{\"type\":1,\"target\":\"Msg\",\"arguments\":[\"hi\"]}\x1e");
+
+  soup_websocket_connection_close (a->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  client_wait_closed (a);
+  WAIT_UNTIL (state.n_disconnected == 1);
+  d = client_open_full (f, "D", "/hub", &alice);
+
+  id = client_invoke (c, "SendTo", "[\"user\",[\"alice\"],[],\"hi\"]");
+  g_assert_cmpuint (count_until_completion (c, id, "\"result\":null"), ==, 0);
+  g_clear_pointer (&id, g_free);
+  for (guint i = 0; i < 2; i++)
+    {
+      Client *k = i == 0 ? b : d;
+
+      id = client_invoke (k, "Echo", "[\"barrier\"]");
+      g_assert_cmpuint (count_until_completion (k, id, "\"result\":\"barrier\""), ==, 1);
+      g_clear_pointer (&id, g_free);
+    }
 }
 
 /* A message to many is written once: the same bytes for every recipient. */
@@ -2816,6 +2855,7 @@ main (int   argc,
 
   ADD ("clients/targets", test_clients_targets);
   ADD ("clients/groups-left", test_clients_groups_left);
+  ADD ("clients/user-left", test_clients_user_left);
   ADD ("clients/identical-bytes", test_clients_identical_bytes);
   ADD ("clients/hub-context", test_clients_hub_context);
 
