@@ -1633,6 +1633,64 @@ test_stateful_reconnect (Fixture       *f,
   g_assert_cmpuint (f->closed->len, ==, 1);
 }
 
+/* With stateful reconnect, a send that finds 100,000 bytes unacknowledged
+ * completes once the server's Ack makes room, as the JavaScript client's
+ * backpressure; one still waiting when the connection ends fails. */
+static void
+test_stateful_backpressure (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *url = url_for (f, "/fake");
+  g_autoptr(HubsConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = g_strnfill (30000, 'x');
+  g_auto(GValue) arg = G_VALUE_INIT;
+  GAsyncResult *results[5] = { NULL, };
+
+  g_ptr_array_add (f->fake.negotiate_bodies,
+                   g_strdup ("{\"useStatefulReconnect\":true,\"negotiateVersion\":1,\"connectionId\":\"a\","
+                             "\"connectionToken\":\"tok\",\"availableTransports\":"
+                             "[{\"transport\":\"WebSockets\",\"transferFormats\":[\"Text\"]}]}"));
+  f->fake.handshake_reply = g_strdup ("{}\x1e");
+  connection = watch (f, g_object_new (HUBS_TYPE_CONNECTION, "url", url, "stateful-reconnect", TRUE, NULL));
+  g_assert_true (start (connection, &error));
+  g_assert_no_error (error);
+
+  /* Three sends of 30,000 bytes go; the fourth crosses the limit and waits,
+   * and so does the next. */
+  string_value (&arg, big);
+  for (guint i = 0; i < 5; i++)
+    hubs_connection_send_async (connection, "Say", 1, &arg, NULL, got_result, &results[i]);
+  WAIT_UNTIL (results[2] != NULL);
+  spin (200);
+  g_assert_null (results[3]);
+  g_assert_null (results[4]);
+  g_assert_true (hubs_connection_send_finish (connection, results[0], &error));
+  g_assert_no_error (error);
+
+  /* The server has the first three: room for what waits. */
+  soup_websocket_connection_send_text (f->fake.websockets->pdata[0], "{\"type\":8,\"sequenceId\":3}\x1e");
+  WAIT_UNTIL (results[3] != NULL && results[4] != NULL);
+  g_assert_true (hubs_connection_send_finish (connection, results[4], &error));
+  g_assert_no_error (error);
+
+  /* Full again, and the connection ends under the waiting send. */
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+  hubs_connection_send_async (connection, "Say", 1, &arg, NULL, got_result, &results[0]);
+  hubs_connection_send_async (connection, "Say", 1, &arg, NULL, got_result, &results[1]);
+  WAIT_UNTIL (results[0] != NULL);
+  spin (100);
+  g_assert_null (results[1]);
+  stop (connection);
+  WAIT_UNTIL (results[1] != NULL);
+  g_assert_false (hubs_connection_send_finish (connection, results[1], &error));
+  g_assert_error (error, HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+}
+
 /* Against our server, which allows it on /stateful: messages are numbered
  * and acknowledged both ways, and calls go on as usual. */
 static void
@@ -2103,6 +2161,7 @@ main (int   argc,
   ADD ("transport-fallback", test_transport_fallback, NULL);
   ADD ("stateful-reconnect", test_stateful_reconnect, NULL);
   ADD ("stateful-server", test_stateful_server, NULL);
+  ADD ("stateful-backpressure", test_stateful_backpressure, NULL);
   ADD ("skip-negotiation", test_skip_negotiation, NULL);
 
   for (gsize i = 0; i < 3; i++)

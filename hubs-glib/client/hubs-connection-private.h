@@ -102,6 +102,7 @@ struct _HubsConnection
   gboolean transport_stopping;  /* we ended the transport */
   gboolean use_stateful;        /* negotiated for this connection */
   HubsMessageBuffer *message_buffer; /* with stateful reconnect */
+  GQueue buffer_waiters;        /* GTask: sends held back while it is full */
   GSource *ack_source;
   GCancellable *resume_cancellable;
   HubsClientTransport *resuming;   /* the WebSocket being reconnected */
@@ -144,6 +145,12 @@ void     hubs_connection_send_message       (HubsConnection      *self,
 void     hubs_connection_reset_server_timeout (HubsConnection    *self);
 void     hubs_connection_clear_timers       (HubsConnection      *self);
 void     hubs_connection_drop_transport     (HubsConnection      *self);
+/* The stateful reconnect buffer: sends held back while it is full go on
+ * once acknowledgements make room, and fail when it goes (@error, or
+ * "closed" for NULL). */
+void     hubs_connection_release_buffer_waiters (HubsConnection  *self);
+void     hubs_connection_drop_message_buffer (HubsConnection     *self,
+                                              const GError       *error);
 /* Ends the transport on purpose: no stateful reconnect follows. */
 void     hubs_connection_stop_transport     (HubsConnection      *self,
                                              const GError        *error);

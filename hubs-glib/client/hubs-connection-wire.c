@@ -279,7 +279,10 @@ dispatch_message (HubsConnection *self,
 
     case HUBS_MESSAGE_ACK:
       if (self->message_buffer != NULL)
-        hubs_message_buffer_ack (self->message_buffer, message->sequence_id);
+        {
+          hubs_message_buffer_ack (self->message_buffer, message->sequence_id);
+          hubs_connection_release_buffer_waiters (self);
+        }
       break;
 
     case HUBS_MESSAGE_SEQUENCE:
@@ -339,7 +342,7 @@ hubs_connection_on_transport_receive (HubsClientTransport *transport,
        * finish, as they would in the reference. */
       g_byte_array_remove_range (self->received, 0, offset);
       offset = 0;
-      g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+      hubs_connection_drop_message_buffer (self, NULL);
       if (self->use_stateful)
         self->message_buffer = hubs_message_buffer_new (STATEFUL_RECONNECT_BUFFER_SIZE);
       hubs_connection_attempt_return (self, NULL);

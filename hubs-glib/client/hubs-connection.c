@@ -524,6 +524,40 @@ drop_resuming (HubsConnection *self)
   g_clear_error (&self->resume_error);
 }
 
+/* As the JavaScript client's MessageBuffer: a send that finds the buffer
+ * of unacknowledged messages over its limit completes only once the
+ * server's acknowledgements make room, so that a program that waits for
+ * its sends cannot outrun a server that does not acknowledge. */
+void
+hubs_connection_release_buffer_waiters (HubsConnection *self)
+{
+  while (!g_queue_is_empty (&self->buffer_waiters) &&
+         self->message_buffer != NULL && !hubs_message_buffer_is_full (self->message_buffer))
+    {
+      g_autoptr(GTask) task = g_queue_pop_head (&self->buffer_waiters);
+
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+void
+hubs_connection_drop_message_buffer (HubsConnection *self,
+                                     const GError   *error)
+{
+  GTask *task;
+
+  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+  while ((task = g_queue_pop_head (&self->buffer_waiters)) != NULL)
+    {
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_new_error (task, HUBS_ERROR, HUBS_ERROR_CONNECTION_CLOSED,
+                                 "The connection closed before the server acknowledged the message.");
+      g_object_unref (task);
+    }
+}
+
 void
 hubs_connection_drop_transport (HubsConnection *self)
 {
@@ -549,7 +583,7 @@ complete_close (HubsConnection *self,
   hubs_connection_drop_transport (self);
   drop_resuming (self);
   hubs_connection_clear_source (&self->ack_source);
-  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+  hubs_connection_drop_message_buffer (self, error);
   self->connection_started = FALSE;
   hubs_connection_set_state (self, HUBS_CONNECTION_STATE_DISCONNECTED);
   if (started)
@@ -568,7 +602,7 @@ connection_lost (HubsConnection *self,
   hubs_connection_clear_timers (self);
   hubs_connection_clear_source (&self->ack_source);
   hubs_connection_drop_transport (self);
-  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+  hubs_connection_drop_message_buffer (self, error);
   fail_pending_calls (self, error);
 
   switch (self->state)
@@ -812,7 +846,7 @@ hubs_connection_dispose (GObject *object)
   hubs_connection_abort_attempt (self, "The connection was disposed.");
   drop_resuming (self);
   hubs_connection_clear_source (&self->ack_source);
-  g_clear_pointer (&self->message_buffer, hubs_message_buffer_free);
+  hubs_connection_drop_message_buffer (self, NULL);
   hubs_connection_clear_timers (self);
   hubs_connection_clear_source (&self->reconnect_source);
   hubs_connection_drop_transport (self);
@@ -1886,6 +1920,12 @@ hubs_connection_invoke_finish (HubsConnection  *self,
  * Calls a hub method without waiting for it (SignalR's `send`): the server
  * answers nothing, not even errors. Fails only when not connected.
  *
+ * With stateful reconnect, the messages the server has not acknowledged
+ * yet are kept to be sent again; as the JavaScript client does, when they
+ * reach 100,000 bytes the send completes only once the server's
+ * acknowledgements make room (or fails if the connection ends first). A
+ * program that waits for each send so goes at the server's pace.
+ *
  * Since: 0.1
  */
 void
@@ -1923,6 +1963,11 @@ hubs_connection_send_async (HubsConnection      *self,
   message = hubs_hub_message_new_invocation (NULL, method, arguments.args->len,
                                              (GValue *) arguments.args->data);
   send_with_uploads (self, message, &arguments);
+  if (self->message_buffer != NULL && hubs_message_buffer_is_full (self->message_buffer))
+    {
+      g_queue_push_tail (&self->buffer_waiters, g_steal_pointer (&task));
+      return;
+    }
   g_task_return_boolean (task, TRUE);
 }
 
