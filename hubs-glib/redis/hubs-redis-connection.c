@@ -571,7 +571,13 @@ hubs_redis_connection_subscribe (HubsRedisConnection *self,
 
   if (ready_func == NULL)
     return;
-  if (channel->confirmed || !self->handshaken)
+  /* Between two attempts (an outage), a subscription does not hold its
+   * waiters back: local delivery goes on. While an attempt is under way
+   * (the first, as the server starts, above all) they wait for Redis to
+   * confirm the subscription, or for the attempt to fail (lost() runs
+   * them): a group joined then would otherwise miss what is published to
+   * it before the socket is up. */
+  if (channel->confirmed || (self->ac == NULL && self->resolving == NULL))
     ready_func (ready_data);
   else
     g_array_append_val (channel->waiters, waiter);
